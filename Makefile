@@ -1,0 +1,49 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+# Each creates .venv if missing and installs what it needs. torch is pinned to the CPU wheel
+# and installed in the same pip call as everything else (an unpinned torch pulls CUDA builds).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+TORCH  := torch==2.13.0
+STAMP  := $(VENV)/.installed-dev
+
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+
+.PHONY: demo test test-all lint typecheck bench-smoke install clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip setuptools wheel -q
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install $(TORCH) -e ".[chem,web,dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	rm -f examples/suzuki.sqlite
+	$(VENV)/bin/scientia run examples/suzuki.toml --budget 50 --report demo-report.html
+	@echo "report written to demo-report.html"
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+test-all: $(STAMP)
+	$(PY) -m pytest -q -m "slow or not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+bench-smoke: $(STAMP)
+	$(PY) benchmarks/reaction_bo.py --smoke
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info

@@ -1,0 +1,122 @@
+"""Objectives and the frozen snapshot of a campaign that proposers receive."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from scientia.spaces.space import ParameterSpace, PoolSpace
+from scientia.types import Candidate, Observation
+
+__all__ = ["CampaignState", "Objective"]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """An outcome to maximise or minimise."""
+
+    name: str
+    direction: Literal["max", "min"] = "max"
+
+    @property
+    def sign(self) -> float:
+        """+1 for maximisation, -1 for minimisation (models always maximise ``sign * y``)."""
+        return 1.0 if self.direction == "max" else -1.0
+
+    def better(self, a: float, b: float) -> bool:
+        return a > b if self.direction == "max" else a < b
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "direction": self.direction}
+
+
+@dataclass(frozen=True)
+class CampaignState:
+    """What a proposer may know about a campaign at one moment.
+
+    Attributes
+    ----------
+    space : ParameterSpace
+    objectives : tuple of Objective
+    observations : tuple of Observation
+        All observations so far, in ledger order (failed ones included).
+    pending : tuple of Candidate
+        Proposed (and approved) but not yet observed.
+    excluded : frozenset of str
+        Candidate ids that must never be proposed again (e.g. rejected by a reviewer).
+    round : int
+        Number of proposal rounds so far.
+    """
+
+    space: ParameterSpace
+    objectives: tuple[Objective, ...]
+    observations: tuple[Observation, ...] = ()
+    pending: tuple[Candidate, ...] = ()
+    excluded: frozenset[str] = field(default_factory=frozenset)
+    round: int = 0
+
+    @property
+    def ok(self) -> list[Observation]:
+        """Observations with status ``ok`` and every objective present."""
+        names = [o.name for o in self.objectives]
+        return [
+            o for o in self.observations if o.status == "ok" and all(n in o.outcomes for n in names)
+        ]
+
+    def training_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """Encoded inputs and sign-adjusted outcomes (bigger is better).
+
+        Returns
+        -------
+        X : ndarray, shape (n, d)
+        Y : ndarray, shape (n, m)
+            ``sign * outcome`` for each objective.
+        """
+        ok = self.ok
+        X = self.space.encode([o.candidate for o in ok])
+        Y = np.array(
+            [[obj.sign * o.outcomes[obj.name] for obj in self.objectives] for o in ok], dtype=float
+        ).reshape(len(ok), len(self.objectives))
+        return X, Y
+
+    def taken_ids(self) -> set[str]:
+        """Ids that a pool proposer must not propose: observed, pending or excluded."""
+        taken = {o.candidate_id for o in self.observations}
+        taken.update(c.id for c in self.pending)
+        taken.update(self.excluded)
+        return taken
+
+    def available_pool(self) -> tuple[list[int], np.ndarray]:
+        """For a pool space: indices of the rows still available and their encoded matrix."""
+        assert isinstance(self.space, PoolSpace)
+        taken = self.taken_ids()
+        idx = [i for i, c in enumerate(self.space.pool) if c.id not in taken]
+        return idx, self.space.encoded_pool()[idx]
+
+    def best(self) -> Observation | None:
+        """The best ``ok`` observation for the first objective."""
+        ok = self.ok
+        if not ok:
+            return None
+        obj = self.objectives[0]
+        return max(ok, key=lambda o: obj.sign * o.outcomes[obj.name])
+
+    def best_so_far(self) -> list[float]:
+        """Best value of the first objective after each observation (NaN before the first)."""
+        obj = self.objectives[0]
+        out: list[float] = []
+        best = float("nan")
+        for o in self.observations:
+            if o.status == "ok" and obj.name in o.outcomes:
+                v = o.outcomes[obj.name]
+                if np.isnan(best) or obj.better(v, best):
+                    best = v
+            out.append(best)
+        return out
+
+
+def objectives_from(items: Sequence[dict[str, Any]]) -> tuple[Objective, ...]:
+    return tuple(Objective(i["name"], i.get("direction", "max")) for i in items)

@@ -1,0 +1,1 @@
+"""Featurizers: descriptors and fingerprints of molecules (RDKit)."""

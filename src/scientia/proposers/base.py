@@ -1,0 +1,91 @@
+"""The :class:`Proposal` value object and helpers shared by proposers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from scientia.types import Candidate, Prediction
+
+__all__ = ["Proposal", "fill_random"]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed experiment with the reason for it.
+
+    Attributes
+    ----------
+    candidate : Candidate
+    strategy : str
+        The proposer's name and mode, e.g. ``"bo:qlognei"`` or ``"space-filling"``.
+    mean, std : mapping of outcome name to float, optional
+        The surrogate's prediction for this candidate (in the outcome's own units).
+    acquisition : float, optional
+        The acquisition value when it was chosen.
+    reason : str
+    id : str
+        Assigned by the campaign when the proposal is recorded.
+    """
+
+    candidate: Candidate
+    strategy: str
+    mean: Mapping[str, float] | None = None
+    std: Mapping[str, float] | None = None
+    acquisition: float | None = None
+    reason: str = ""
+    id: str = field(default="")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "candidate": self.candidate.to_dict(),
+            "strategy": self.strategy,
+            "mean": dict(self.mean) if self.mean else None,
+            "std": dict(self.std) if self.std else None,
+            "acquisition": self.acquisition,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Proposal:
+        return cls(
+            candidate=Candidate.from_dict(data["candidate"]),
+            strategy=data["strategy"],
+            mean=data.get("mean"),
+            std=data.get("std"),
+            acquisition=data.get("acquisition"),
+            reason=data.get("reason", ""),
+            id=data.get("id", ""),
+        )
+
+
+def prediction_dicts(
+    pred: Prediction, names: Sequence[str], signs: Sequence[float]
+) -> list[tuple[dict[str, float], dict[str, float]]]:
+    """Turn a sign-adjusted Prediction into per-row (mean, std) dicts in outcome units."""
+    out = []
+    for i in range(len(pred)):
+        mean = {n: float(s * pred.mean[i, j]) for j, (n, s) in enumerate(zip(names, signs))}
+        std = {n: float(pred.std[i, j]) for j, n in enumerate(names)}
+        out.append((mean, std))
+    return out
+
+
+def fill_random(
+    chosen: list[Proposal], candidates: Sequence[Candidate], n: int, strategy: str, reason: str
+) -> list[Proposal]:
+    """Append proposals from ``candidates`` (skipping duplicates) until there are ``n``."""
+    seen = {p.candidate.id for p in chosen}
+    for c in candidates:
+        if len(chosen) >= n:
+            break
+        if c.id not in seen:
+            chosen.append(Proposal(c, strategy, reason=reason))
+            seen.add(c.id)
+    return chosen
+
+

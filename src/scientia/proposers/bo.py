@@ -1,0 +1,319 @@
+"""Bayesian optimisation: a surrogate, then batch qLogNEI (BoTorch) over any kind of space.
+
+* Pools: sequential greedy batch selection over the unobserved rows
+  (``optimize_acqf_discrete``), so no row is proposed twice.
+* Continuous spaces: multi-start gradient optimisation of the batch, with linear inequality
+  constraints passed to BoTorch in encoded coordinates.
+* Mixed spaces: the discrete parameters' combinations are enumerated (``optimize_acqf_mixed``)
+  when there are few; otherwise a large random feasible candidate set is scored.
+
+Pending experiments are passed to the acquisition as ``X_pending``. Surrogates that are not
+BoTorch models (the forest) are used through analytic log-EI on their mean and std, picking a
+batch greedily with pending points "believed" at their predicted mean.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+
+from scientia.campaign.state import CampaignState
+from scientia.errors import ConfigError
+from scientia.proposers.base import Proposal, fill_random, prediction_dicts
+from scientia.proposers.simple import RandomProposer, SpaceFillingProposer
+from scientia.seeding import Seed, child_seeds, rng
+from scientia.spaces.parameters import Categorical, Integer, Ordinal, Real
+from scientia.spaces.space import PoolSpace
+from scientia.types import Candidate
+
+__all__ = ["BOProposer"]
+
+_ACQUISITIONS = ("qlognei", "qlogei", "qucb")
+
+
+class BOProposer:
+    """Batch Bayesian optimisation.
+
+    Parameters
+    ----------
+    surrogate : str or Surrogate
+        Registered surrogate name (``"gp"``, ``"forest"``) or an instance.
+    acquisition : {"qlognei", "qlogei", "qucb"}
+    n_initial : int
+        Below this many ``ok`` observations, propose a space-filling design instead.
+    surrogate_options : dict, optional
+        Keyword arguments for a surrogate given by name.
+    mc_samples : int
+        Quasi-Monte-Carlo samples for the batch acquisition.
+    num_restarts, raw_samples : int
+        Multi-start settings for continuous optimisation.
+    max_enumerate : int
+        Largest number of discrete combinations enumerated in a mixed space.
+    n_candidates : int
+        Size of the random candidate set when enumeration is too large.
+    beta : float
+        Exploration weight for ``qucb``.
+    """
+
+    name = "bo"
+
+    def __init__(
+        self,
+        surrogate: Any = "gp",
+        acquisition: str = "qlognei",
+        n_initial: int = 5,
+        surrogate_options: dict[str, Any] | None = None,
+        mc_samples: int = 128,
+        num_restarts: int = 8,
+        raw_samples: int = 256,
+        max_enumerate: int = 64,
+        n_candidates: int = 4096,
+        beta: float = 2.0,
+    ) -> None:
+        if acquisition not in _ACQUISITIONS:
+            raise ConfigError(
+                f"unknown acquisition {acquisition!r}; expected one of {', '.join(_ACQUISITIONS)}"
+            )
+        self.surrogate = surrogate
+        self.acquisition = acquisition
+        self.n_initial = n_initial
+        self.surrogate_options = surrogate_options or {}
+        self.mc_samples = mc_samples
+        self.num_restarts = num_restarts
+        self.raw_samples = raw_samples
+        self.max_enumerate = max_enumerate
+        self.n_candidates = n_candidates
+        self.beta = beta
+        self.last_fit_: dict[str, Any] | None = None
+
+    def _make_surrogate(self) -> Any:
+        if isinstance(self.surrogate, str):
+            from scientia.models import surrogates
+
+            return surrogates.create(self.surrogate, **self.surrogate_options)
+        return self.surrogate
+
+    def propose(self, state: CampaignState, n: int, seed: Seed = None) -> list[Proposal]:
+        """Fit the surrogate to the campaign's data and choose ``n`` candidates."""
+        fit_seed, acq_seed, fill_seed = child_seeds(seed, 3)
+        ok = state.ok
+        if len(ok) < max(2, self.n_initial):
+            return SpaceFillingProposer().propose(state, n, fill_seed)
+        X, Y = state.training_data()
+        if len(state.objectives) > 1:
+            raise ConfigError(
+                "the bo proposer optimises one objective; give one [[objectives]] entry"
+            )
+        model = self._make_surrogate().fit(X, Y, seed=fit_seed)
+        self.last_fit_ = model.summary() if hasattr(model, "summary") else None
+        if hasattr(model, "model_"):
+            proposals = self._botorch(model, state, X, Y, n, acq_seed)
+        else:
+            proposals = self._analytic(model, state, Y, n, acq_seed)
+        if len(proposals) < n:  # constraints or a small pool left too few: top up at random
+            extra = RandomProposer().propose(state, n, fill_seed)
+            taken = {p.candidate.id for p in proposals}
+            proposals += [p for p in extra if p.candidate.id not in taken][: n - len(proposals)]
+        return proposals
+
+    # -- BoTorch acquisition -----------------------------------------------------------------
+    def _acqf(self, model: Any, X: np.ndarray, Y: np.ndarray, pending: Any, seed: int) -> Any:
+        import torch
+        from botorch.acquisition.logei import qLogExpectedImprovement, qLogNoisyExpectedImprovement
+        from botorch.acquisition.monte_carlo import qUpperConfidenceBound
+        from botorch.sampling import SobolQMCNormalSampler
+
+        sampler = SobolQMCNormalSampler(sample_shape=torch.Size([self.mc_samples]), seed=seed)
+        tX = torch.as_tensor(X, dtype=torch.float64)
+        if self.acquisition == "qlognei":
+            return qLogNoisyExpectedImprovement(
+                model.model_, X_baseline=tX, sampler=sampler, prune_baseline=True, X_pending=pending
+            )
+        if self.acquisition == "qlogei":
+            with torch.no_grad():
+                best = model.model_.posterior(tX).mean.max().item()
+            return qLogExpectedImprovement(model.model_, best_f=best, sampler=sampler, X_pending=pending)
+        return qUpperConfidenceBound(model.model_, beta=self.beta, sampler=sampler, X_pending=pending)
+
+    def _botorch(
+        self, model: Any, state: CampaignState, X: np.ndarray, Y: np.ndarray, n: int, seed: int
+    ) -> list[Proposal]:
+        import torch
+        from botorch.optim import optimize_acqf, optimize_acqf_discrete, optimize_acqf_mixed
+
+        space = state.space
+        pending = (
+            torch.as_tensor(space.encode(list(state.pending)), dtype=torch.float64)
+            if state.pending
+            else None
+        )
+        acq = self._acqf(model, X, Y, pending, seed)
+        strategy = f"bo:{self.acquisition}"
+        taken = state.taken_ids()
+        torch.manual_seed(seed)
+        if isinstance(space, PoolSpace):
+            idx, choices = state.available_pool()
+            if not idx:
+                return []
+            cand, values = optimize_acqf_discrete(
+                acq, q=min(n, len(idx)), choices=torch.as_tensor(choices), max_batch_size=2048
+            )
+            Xc = cand.numpy()
+            # map back to pool rows exactly (no rounding issues)
+            rows = [idx[int(np.argmin(((choices - x) ** 2).sum(1)))] for x in Xc]
+            cands = [space.pool[r] for r in rows]
+        else:
+            d = space.dim
+            bounds = torch.stack([torch.zeros(d), torch.ones(d)]).double()
+            ineq = [
+                (torch.tensor(i), torch.tensor(c, dtype=torch.float64), r)
+                for i, c, r in space.linear_constraints_encoded()
+            ] or None
+            discrete = [p for p in space.parameters if not isinstance(p, Real)]
+            combos = math.prod(_n_levels(p) for p in discrete) if discrete else 0
+            if not discrete:
+                cand, values = optimize_acqf(
+                    acq, bounds=bounds, q=n, num_restarts=self.num_restarts,
+                    raw_samples=self.raw_samples, inequality_constraints=ineq,
+                )
+            elif len(discrete) < len(space.parameters) and combos <= self.max_enumerate:
+                cand, values = optimize_acqf_mixed(
+                    acq, bounds=bounds, q=n, num_restarts=self.num_restarts,
+                    raw_samples=self.raw_samples, fixed_features_list=_fixed_features(space, discrete),
+                    inequality_constraints=ineq,
+                )
+            else:
+                cand, values = self._discrete_set(acq, state, n, seed, combos)
+            cands = space.decode(cand.detach().numpy())
+        values_np = np.atleast_1d(values.detach().numpy()).reshape(-1)
+        pred = model.predict(space.encode(cands))
+        names = [o.name for o in state.objectives]
+        signs = [o.sign for o in state.objectives]
+        out: list[Proposal] = []
+        for i, (c, (mean, std)) in enumerate(zip(cands, prediction_dicts(pred, names, signs))):
+            if c.id in taken or not space.feasible(c.params) or any(p.candidate.id == c.id for p in out):
+                continue
+            acq_v = float(values_np[i]) if values_np.size == len(cands) else float(values_np[0])
+            out.append(
+                Proposal(
+                    c, strategy, mean=mean, std=std, acquisition=acq_v,
+                    reason=_reason(self.acquisition, len(state.ok), len(state.pending)),
+                )
+            )
+        return out
+
+    def _discrete_set(self, acq: Any, state: CampaignState, n: int, seed: int, combos: int) -> Any:
+        """Score a finite candidate set: every combination when all parameters are discrete and
+        there are few of them, else a random feasible sample."""
+        import torch
+        from botorch.optim import optimize_acqf_discrete
+
+        space = state.space
+        taken = state.taken_ids()
+        if all(not isinstance(p, Real) for p in space.parameters) and combos <= self.n_candidates:
+            grid = itertools.product(*[_levels(p) for p in space.parameters])
+            names = space.names
+            cands = [Candidate(dict(zip(names, g))) for g in grid]
+            cands = [c for c in cands if space.feasible(c.params) and c.id not in taken]
+        else:
+            cands = [c for c in space.sample(self.n_candidates, rng(seed)) if c.id not in taken]
+        unique = list({c.id: c for c in cands}.values())
+        choices = torch.as_tensor(state.space.encode(unique), dtype=torch.float64)
+        return optimize_acqf_discrete(acq, q=min(n, len(unique)), choices=choices, max_batch_size=2048)
+
+    # -- analytic fallback for non-BoTorch surrogates ------------------------------------------
+    def _analytic(
+        self, model: Any, state: CampaignState, Y: np.ndarray, n: int, seed: int
+    ) -> list[Proposal]:
+        from scipy.stats import norm
+
+        space = state.space
+        if isinstance(space, PoolSpace):
+            idx, Xc = state.available_pool()
+            cands = [space.pool[i] for i in idx]
+        else:
+            taken = state.taken_ids()
+            cands = [c for c in space.sample(self.n_candidates, rng(seed)) if c.id not in taken]
+            cands = list({c.id: c for c in cands}.values())
+            Xc = space.encode(cands)
+        if not cands:
+            return []
+        pred = model.predict(Xc)
+        mu, sd = pred.mean[:, 0], np.maximum(pred.std[:, 0], 1e-9)
+        best = float(Y[:, 0].max())
+        if self.acquisition == "qucb":
+            score = mu + math.sqrt(self.beta) * sd
+        else:
+            z = (mu - best) / sd
+            score = np.log(np.maximum(sd * (z * norm.cdf(z) + norm.pdf(z)), 1e-300))
+        order = np.argsort(-score)
+        # diversity: skip candidates very close (encoded) to ones already chosen
+        chosen: list[int] = []
+        for j in order:
+            if len(chosen) >= n:
+                break
+            if all(np.sum((Xc[j] - Xc[k]) ** 2) > 1e-6 for k in chosen):
+                chosen.append(int(j))
+        names = [o.name for o in state.objectives]
+        signs = [o.sign for o in state.objectives]
+        sub = type(pred)(pred.mean[chosen], pred.std[chosen])
+        out = []
+        for j, (mean, std) in zip(chosen, prediction_dicts(sub, names, signs)):
+            out.append(
+                Proposal(
+                    cands[j], f"bo:{self.acquisition}-analytic", mean=mean, std=std,
+                    acquisition=float(score[j]),
+                    reason=_reason(self.acquisition, len(state.ok), len(state.pending)),
+                )
+            )
+        return fill_random(out, [], n, self.name, "")
+
+
+def _levels(p: Any) -> list[Any]:
+    if isinstance(p, Categorical):
+        return list(p.choices)
+    if isinstance(p, Ordinal):
+        return list(p.values)
+    return list(range(p.low, p.high + 1))
+
+
+def _n_levels(p: Any) -> int:
+    if isinstance(p, Categorical):
+        return len(p.choices)
+    if isinstance(p, Ordinal):
+        return len(p.values)
+    if isinstance(p, Integer):
+        return p.high - p.low + 1
+    return 10**9
+
+
+def _fixed_features(space: Any, discrete: list[Any]) -> list[dict[int, float]]:
+    """Every combination of the discrete parameters as BoTorch fixed-feature dicts."""
+    sl = space.slices()
+    levels = []
+    for p in discrete:
+        rows = [(v, p.encode([v])[0]) for v in _levels(p)]
+        levels.append([(p.name, v, enc) for v, enc in rows])
+    out = []
+    for combo in itertools.product(*levels):
+        params = {name: v for name, v, _ in combo}
+        excluded = [
+            c for c in space.constraints if c.kind == "excluded" and set(c.values) <= set(params)
+        ]
+        if any(not c.satisfied(params) for c in excluded):
+            continue
+        fixed: dict[int, float] = {}
+        for name, _, enc in combo:
+            for k, col in enumerate(range(sl[name].start, sl[name].stop)):
+                fixed[col] = float(enc[k])
+        out.append(fixed)
+    return out
+
+
+def _reason(acq: str, n_obs: int, n_pending: int) -> str:
+    what = {"qlognei": "noisy expected improvement", "qlogei": "expected improvement", "qucb": "upper confidence bound"}[acq]
+    extra = f", {n_pending} pending" if n_pending else ""
+    return f"highest {what} given {n_obs} observations{extra}"

@@ -1,0 +1,60 @@
+"""The roles of the discovery loop as ``typing.Protocol`` classes.
+
+Every implementation passes the matching ``check_*`` conformance function in
+:mod:`scientia.testing`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from scientia.seeding import Seed
+from scientia.types import Candidate, Observation, Prediction
+
+if TYPE_CHECKING:
+    from scientia.campaign.state import CampaignState
+    from scientia.proposers.base import Proposal
+
+__all__ = ["Evaluator", "Proposer", "Space", "Surrogate"]
+
+
+@runtime_checkable
+class Space(Protocol):
+    """Where candidates live: sample, check, and encode to / decode from a model matrix."""
+
+    def sample(self, n: int, seed: Seed = None) -> list[Candidate]: ...
+    def contains(self, candidate: Candidate) -> bool: ...
+    def encode(self, candidates: Sequence[Candidate]) -> np.ndarray: ...
+    def decode(self, X: np.ndarray) -> list[Candidate]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class Surrogate(Protocol):
+    """A model of outcomes given encoded inputs, with uncertainty.
+
+    ``fit(X (n, d), Y (n, m), seed)`` returns the fitted model; ``predict(X)`` returns a
+    :class:`~scientia.types.Prediction` with ``mean`` and ``std`` of shape (n, m).
+    """
+
+    def fit(self, X: np.ndarray, Y: np.ndarray, seed: Seed = None) -> Surrogate: ...
+    def predict(self, X: np.ndarray) -> Prediction: ...
+
+
+@runtime_checkable
+class Proposer(Protocol):
+    """Chooses the next candidates from a snapshot of the campaign."""
+
+    name: str
+
+    def propose(self, state: CampaignState, n: int, seed: Seed = None) -> list[Proposal]: ...
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    """Measures candidates; a failed experiment is an ``Observation(status="failed")``."""
+
+    def evaluate(self, candidates: Sequence[Candidate]) -> list[Observation]: ...
