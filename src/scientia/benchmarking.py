@@ -30,6 +30,7 @@ def run_pool_campaign(
     surrogate_options: dict[str, Any] | None = None,
     proposer_options: dict[str, Any] | None = None,
     direction: str = "max",
+    max_components: int = 8,
     workdir: str | None = None,
 ) -> tuple[list[int], list[float]]:
     """Run a campaign over the rows of ``df`` with the emulator as evaluator.
@@ -46,6 +47,8 @@ def run_pool_campaign(
     """
     from scientia.campaign import Campaign
 
+    proposer_options = dict(proposer_options or {})
+    acquisition = proposer_options.pop("acquisition", "qlognei")
     cols = list(parameter_columns)
     key = {Candidate({c: r[c] for c in cols}).id: i for i, r in enumerate(df[cols].to_dict("records"))}
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
@@ -61,10 +64,16 @@ def run_pool_campaign(
                 "columns": cols,
                 "descriptors": descriptors if encoding != "onehot" else None,
                 "encoding": "onehot" if encoding == "onehot" else "auto",
+                "max_components": max_components,
             },
             "objectives": [{"name": objective, "direction": direction}],
             "surrogate": {"kind": surrogate, "options": surrogate_options or {}},
-            "proposer": {"kind": "bo", "n_initial": len(start_rows), "options": proposer_options or {}},
+            "proposer": {
+                "kind": "bo",
+                "n_initial": len(start_rows),
+                "acquisition": acquisition,
+                "options": proposer_options,
+            },
             "evaluator": {"kind": "emulator", "table": str(table)},
         }
         camp = Campaign.create(cfg, str(Path(tmp) / "ledger.sqlite"))

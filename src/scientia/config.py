@@ -89,6 +89,7 @@ class SpaceConfig(_Strict):
     exclude: list[str] = Field(default_factory=list)
     descriptors: str | None = None
     encoding: Literal["auto", "onehot", "descriptors"] = "auto"
+    max_components: int = Field(default=8, ge=1, le=64)
 
     @model_validator(mode="after")
     def _check(self) -> SpaceConfig:
@@ -177,7 +178,9 @@ def _known_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
 
 
 def _format(err: PydanticValidationError, source: str) -> str:
-    first = err.errors()[0]
+    errors = err.errors()
+    # a misspelt key also makes its field "missing": name the typo, which is the cause
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = first["loc"]
     where = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
     if first["type"] == "extra_forbidden":

@@ -31,7 +31,7 @@ def utcnow() -> str:
 def _plain(value: Any) -> Any:
     """Turn numpy scalars into plain Python values so that hashing and JSON are stable."""
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         # 3 and 3.0 are the same experiment
         return int(value)
@@ -62,6 +62,10 @@ class Candidate:
         """Return the content hash (16 hex digits) of a parameter mapping."""
         text = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def __hash__(self) -> int:
+        # consistent with ==, which compares params (a dict, so the generated hash would fail)
+        return hash(tuple(self.params.items()))
 
     def __getitem__(self, name: str) -> Any:
         return self.params[name]

@@ -75,7 +75,8 @@ def build_space(cfg: CampaignConfig) -> tuple[ParameterSpace, pd.DataFrame | Non
 
         raise UnknownNameError.for_name("column", missing[0], df.columns)
     space = PoolSpace.from_table(
-        df, columns, descriptors=sc.descriptors, encoding=sc.encoding, constraints=_constraints(cfg)
+        df, columns, descriptors=sc.descriptors, encoding=sc.encoding, constraints=_constraints(cfg),
+        max_components=sc.max_components,
     )
     return space, df
 

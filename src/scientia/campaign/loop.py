@@ -75,12 +75,12 @@ class Campaign:
     ) -> Campaign:
         """Validate ``config``, check it builds, and record the campaign in ``ledger``."""
         cfg = config if isinstance(config, CampaignConfig) else parse_config(config)
-        if isinstance(ledger, str):
-            ledger = Ledger(ledger)
-        space, table = build_space(cfg)  # fail before anything is written
+        space, table = build_space(cfg)  # fail before anything (even a ledger file) is written
         build_proposer(cfg)
         if evaluator is None:
             build_evaluator(cfg, space)
+        if isinstance(ledger, str):
+            ledger = Ledger(ledger)
         payload_cfg = cfg.model_dump(mode="json")
         extra = {"table_hash": table_hash(table), "table_rows": len(table)} if table is not None else None
         cid = ledger.create_campaign(cfg.name, payload_cfg, package_versions(), extra)
@@ -175,10 +175,14 @@ class Campaign:
         makes re-importing the same file a no-op.
         """
         objective_names = {o.name for o in self.objectives}
+        if source is not None and any(o.metadata.get("source") == source for o in self.observations()):
+            return 0  # this source was imported before (its rows may since answer proposals)
         pending = self.pending_proposals()
-        free = {}
+        explicit = {o.proposal_id for o in observations if o.proposal_id}
+        free: dict[str, list[str]] = {}
         for p in pending:
-            free.setdefault(p.candidate.id, []).append(p.id)
+            if p.id not in explicit:  # a row naming its proposal keeps it from being matched twice
+                free.setdefault(p.candidate.id, []).append(p.id)
         events = []
         for i, obs in enumerate(observations):
             cand = self.space.candidate(obs.candidate.params)
@@ -189,7 +193,8 @@ class Campaign:
             pid = obs.proposal_id
             if pid is None and free.get(cand.id):
                 pid = free[cand.id].pop(0)
-            obs = Observation(cand, obs.outcomes, obs.noise, obs.status, obs.metadata, pid)
+            meta = {**obs.metadata, "source": source} if source is not None else obs.metadata
+            obs = Observation(cand, obs.outcomes, obs.noise, obs.status, meta, pid)
             if pid is not None:
                 key = f"observation:{pid}"
             elif source is not None:
@@ -248,17 +253,21 @@ class Campaign:
         self._sync_evaluator()
         obj = self.objectives[0]
         while True:
-            before = len(self.state().observations)
+            state = self.state()
+            before = len(state.observations)
             if before >= budget:
                 break
+            top = state.best()
+            best = top.outcomes[obj.name] if top else None
             new = self.step(budget)
             if not new and not self.pending_proposals():
                 break  # space exhausted
             if callback is not None:
-                state = self.state()
-                best = state.best()
-                for k, o in enumerate(new):
-                    callback(Progress(before + k + 1, budget, best.outcomes[obj.name] if best else None, o))
+                for k, o in enumerate(new):  # best as it was after each observation
+                    v = o.outcomes.get(obj.name)
+                    if o.status == "ok" and v is not None and (best is None or obj.better(v, best)):
+                        best = v
+                    callback(Progress(before + k + 1, budget, best, o))
         return self.state()
 
     # -- views -----------------------------------------------------------------------------------

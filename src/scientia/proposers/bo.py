@@ -107,7 +107,10 @@ class BOProposer:
             raise ConfigError(
                 "the bo proposer optimises one objective; give one [[objectives]] entry"
             )
-        model = self._make_surrogate().fit(X, Y, seed=fit_seed)
+        surrogate = self._make_surrogate()
+        if getattr(surrogate, "groups", "absent") is None:  # structured kernels need the layout
+            surrogate.groups = [list(range(sl.start, sl.stop)) for sl in state.space.slices().values()]
+        model = surrogate.fit(X, Y, seed=fit_seed)
         self.last_fit_ = model.summary() if hasattr(model, "summary") else None
         if hasattr(model, "model_"):
             proposals = self._botorch(model, state, X, Y, n, acq_seed)

@@ -94,6 +94,9 @@ class Integer:
             raise ConfigError(
                 f"parameter {self.name!r}: needs integer low < high; got [{self.low}, {self.high}]"
             )
+        # Integer("n", 1.0, 5.0) is accepted; store ints so that range(low, high + 1) works
+        object.__setattr__(self, "low", int(self.low))
+        object.__setattr__(self, "high", int(self.high))
 
     @property
     def width(self) -> int:
@@ -170,8 +173,9 @@ class Ordinal:
         return [self.values[i] for i in rng.integers(len(self.values), size=n)]
 
     def encode(self, values: Sequence[Any]) -> np.ndarray:
+        # match through validate: a candidate holds 1 where the values hold 1.0
         index = {str(v): i for i, v in enumerate(self.values)}
-        ranks = np.array([index[str(v)] for v in values], dtype=float)
+        ranks = np.array([index[str(self.validate(v))] for v in values], dtype=float)
         return (ranks / (len(self.values) - 1))[:, None]
 
     def decode(self, Z: np.ndarray) -> list[Any]:

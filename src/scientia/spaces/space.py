@@ -235,6 +235,7 @@ class PoolSpace(ParameterSpace):
         descriptors: Mapping[str, Any] | str | None = None,
         encoding: str = "auto",
         constraints: Sequence[Constraint] = (),
+        max_components: int = 8,
     ) -> PoolSpace:
         """Build a pool from a DataFrame: text columns become categoricals, numeric ones reals.
 
@@ -247,6 +248,8 @@ class PoolSpace(ParameterSpace):
             A featurizer name (``"rdkit"``) for every text column, or a mapping column → name
             or column → descriptor table.
         encoding : {"auto", "onehot", "descriptors"}
+        max_components : int
+            Principal components kept per descriptor-encoded categorical.
         """
         columns = list(columns or table.columns)
         params: list[Parameter] = []
@@ -261,7 +264,9 @@ class PoolSpace(ParameterSpace):
                 desc = descriptors.get(col) if isinstance(descriptors, Mapping) else descriptors
                 choices = tuple(sorted(series.astype(str).unique()))
                 enc = "onehot" if encoding == "onehot" else "auto"
-                params.append(Categorical(col, choices, descriptors=desc, encoding=enc))  # type: ignore[arg-type]
+                params.append(
+                    Categorical(col, choices, descriptors=desc, encoding=enc, max_components=max_components)  # type: ignore[arg-type]
+                )
         return cls(params, table[columns].to_dict("records"), constraints)
 
     def contains(self, candidate: Candidate) -> bool:

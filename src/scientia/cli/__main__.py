@@ -1,0 +1,5 @@
+"""``python -m scientia.cli`` runs the ``scientia`` command."""
+
+from scientia.cli.main import main
+
+main()
