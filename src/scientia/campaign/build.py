@@ -58,8 +58,7 @@ def build_space(cfg: CampaignConfig) -> tuple[ParameterSpace, pd.DataFrame | Non
             if p.kind in ("real", "integer"):
                 d = {k: d[k] for k in ("name", "kind", "low", "high", "log") if k in d}
                 if p.kind == "integer":
-                    d.pop("log", None)
-                    d["low"], d["high"] = int(d["low"]), int(d["high"])
+                    d.pop("log", None)  # Integer itself refuses a fractional low or high
             elif p.kind == "ordinal":
                 d = {"name": p.name, "kind": "ordinal", "values": p.values}
             else:
@@ -68,7 +67,10 @@ def build_space(cfg: CampaignConfig) -> tuple[ParameterSpace, pd.DataFrame | Non
         return ParameterSpace(params, _constraints(cfg)), None
     df = read_table(sc.dataset, sc.table)
     outcome_names = {o.name for o in cfg.objectives}
-    columns = sc.columns or [c for c in df.columns if c not in outcome_names and c not in sc.exclude]
+    described = {c for cols in sc.descriptor_columns.values() for c in cols}
+    columns = sc.columns or [
+        c for c in df.columns if c not in outcome_names and c not in sc.exclude and c not in described
+    ]
     missing = [c for c in columns if c not in df.columns]
     if missing:
         from scientia.errors import UnknownNameError
@@ -76,7 +78,7 @@ def build_space(cfg: CampaignConfig) -> tuple[ParameterSpace, pd.DataFrame | Non
         raise UnknownNameError.for_name("column", missing[0], df.columns)
     space = PoolSpace.from_table(
         df, columns, descriptors=sc.descriptors, encoding=sc.encoding, constraints=_constraints(cfg),
-        max_components=sc.max_components,
+        max_components=sc.max_components, descriptor_columns=sc.descriptor_columns,
     )
     return space, df
 
@@ -86,15 +88,27 @@ def build_proposer(cfg: CampaignConfig) -> Any:
     from scientia.proposers import proposers
 
     pc = cfg.proposer
-    if pc.kind == "bo":
-        return proposers.create(
-            "bo", surrogate=cfg.surrogate.kind, surrogate_options=dict(cfg.surrogate.options),
-            acquisition=pc.acquisition, n_initial=pc.n_initial, **pc.options,
-        )
     try:
+        if pc.kind == "bo":
+            _check_surrogate(cfg)
+            return proposers.create(
+                "bo", surrogate=cfg.surrogate.kind, surrogate_options=dict(cfg.surrogate.options),
+                acquisition=pc.acquisition, n_initial=pc.n_initial, **pc.options,
+            )
         return proposers.create(pc.kind, **pc.options)
     except TypeError as exc:
         raise ConfigError(f"proposer {pc.kind!r}: {exc}") from None
+
+
+def _check_surrogate(cfg: CampaignConfig) -> None:
+    """Make the configured surrogate once, so that a wrong kind or option fails now rather than
+    at the first model-based round, after experiments have already been run."""
+    from scientia.models import surrogates
+
+    try:
+        surrogates.create(cfg.surrogate.kind, **cfg.surrogate.options)
+    except TypeError as exc:
+        raise ConfigError(f"surrogate {cfg.surrogate.kind!r}: {exc}") from None
 
 
 def build_evaluator(cfg: CampaignConfig, space: ParameterSpace) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -119,23 +120,32 @@ class Ledger:
         self._migrate()
 
     def _migrate(self) -> None:
-        try:
-            with self.engine.begin() as conn:
-                _metadata.create_all(conn)
-                row = conn.execute(
-                    sa.select(_info.c.value).where(_info.c.key == "schema_version")
-                ).first()
-                if row is None:
-                    conn.execute(sa.insert(_info).values(key="schema_version", value=str(SCHEMA_VERSION)))
-                elif int(row[0]) > SCHEMA_VERSION:
-                    raise LedgerError(
-                        f"ledger {self.location!r} has schema version {row[0]}, newer than this "
-                        f"scientia ({SCHEMA_VERSION}); upgrade scientia"
-                    )
-        except IntegrityError:  # another process created the schema row first
-            pass
-        except sa.exc.DatabaseError as exc:
-            raise LedgerError(f"cannot open ledger {self.location!r}: {exc.orig}") from None
+        for attempt in range(10):
+            try:
+                with self.engine.begin() as conn:
+                    _metadata.create_all(conn)
+                    row = conn.execute(
+                        sa.select(_info.c.value).where(_info.c.key == "schema_version")
+                    ).first()
+                    if row is None:
+                        conn.execute(sa.insert(_info).values(key="schema_version", value=str(SCHEMA_VERSION)))
+                    elif int(row[0]) > SCHEMA_VERSION:
+                        raise LedgerError(
+                            f"ledger {self.location!r} has schema version {row[0]}, newer than this "
+                            f"scientia ({SCHEMA_VERSION}); upgrade scientia"
+                        )
+                return
+            except IntegrityError:  # another process created the schema row first
+                return
+            except OperationalError as exc:
+                # another process creating the same new ledger ran its CREATE TABLE between our
+                # existence check and ours (SQLite DDL is not transactional here): look again
+                if "already exists" in str(exc) and attempt < 9:
+                    time.sleep(0.02 * (attempt + 1))
+                    continue
+                raise LedgerError(f"cannot open ledger {self.location!r}: {exc.orig}") from None
+            except sa.exc.DatabaseError as exc:
+                raise LedgerError(f"cannot open ledger {self.location!r}: {exc.orig}") from None
 
     @property
     def schema_version(self) -> int:
@@ -155,9 +165,9 @@ class Ledger:
         now = utcnow()
         try:
             with self.engine.begin() as conn:
-                cid = conn.execute(
-                    sa.insert(_campaigns).values(name=name, created_at=now)
-                ).inserted_primary_key[0]
+                key = conn.execute(sa.insert(_campaigns).values(name=name, created_at=now)).inserted_primary_key
+                assert key is not None
+                cid = key[0]
                 conn.execute(
                     sa.insert(_events).values(
                         campaign_id=cid, kind="campaign_created",
@@ -240,6 +250,7 @@ class Ledger:
                                 actor=e.actor, created_at=utcnow(), dedup_key=e.dedup_key,
                             )
                         )
+                        assert res.inserted_primary_key is not None
                         out.append(int(res.inserted_primary_key[0]))
                 return out
             except IntegrityError:
