@@ -84,3 +84,24 @@ def test_example_sequence_runs(tmp_path):
     assert "recorded 5 observations" in out.stdout
     lines = (tmp_path / "observations.csv").read_text(encoding="utf-8").strip().splitlines()
     assert len(lines) == 6
+
+
+def test_every_config_key_is_documented():
+    # every field of every config model appears in docs/config.md as `key`
+    from pydantic import BaseModel
+
+    import scientia.config as config
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "config.md").read_text(encoding="utf-8")
+    models = [
+        obj for obj in vars(config).values()
+        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == config.__name__
+    ]
+    forms = ("`{}`", "`[{}]`", "`[[{}]]`", "## `[{}]`", "## `[[{}]]`")
+    missing = [
+        f"{m.__name__}.{f}"
+        for m in models
+        for f in m.model_fields
+        if not any(form.format(f) in text for form in forms)
+    ]
+    assert not missing, f"undocumented config keys: {missing}"

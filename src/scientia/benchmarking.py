@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ def run_pool_campaign(
     proposer_options: dict[str, Any] | None = None,
     direction: str = "max",
     max_components: int = 8,
+    stop: Callable[[list[int]], bool] | None = None,
     workdir: str | None = None,
 ) -> tuple[list[int], list[float]]:
     """Run a campaign over the rows of ``df`` with the emulator as evaluator.
@@ -44,6 +45,9 @@ def run_pool_campaign(
         Row indices of ``df`` in the order they were measured (start rows first).
     seconds : list of float
         Wall time of each proposal round.
+
+    ``stop(rows)``, if given, is called after every batch and ends the run early when true
+    (for tuning runs that only need the first hit).
     """
     from scientia.campaign import Campaign
 
@@ -63,7 +67,7 @@ def run_pool_campaign(
                 "table": str(table),
                 "columns": cols,
                 "descriptors": descriptors if encoding != "onehot" else None,
-                "encoding": "onehot" if encoding == "onehot" else "auto",
+                "encoding": encoding if encoding in ("onehot", "descriptors+onehot") else "auto",
                 "max_components": max_components,
             },
             "objectives": [{"name": objective, "direction": direction}],
@@ -82,7 +86,14 @@ def run_pool_campaign(
             for i in start_rows
         ]
         camp.observe(start, actor="benchmark", source="start")
-        camp.run(budget)
+        if stop is None:
+            camp.run(budget)
+        else:
+            while len(camp.observations()) < budget:
+                if not camp.step(budget):
+                    break
+                if stop([key[o.candidate_id] for o in camp.observations()]):
+                    break
         rows = [key[o.candidate_id] for o in camp.observations()]
         seconds = [
             e.payload["seconds"]

@@ -88,8 +88,9 @@ class SpaceConfig(_Strict):
     columns: list[str] | None = None
     exclude: list[str] = Field(default_factory=list)
     descriptors: str | None = None
-    encoding: Literal["auto", "onehot", "descriptors"] = "auto"
+    encoding: Literal["auto", "onehot", "descriptors", "descriptors+onehot"] = "auto"
     max_components: int = Field(default=8, ge=1, le=64)
+    descriptor_columns: dict[str, list[str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> SpaceConfig:
@@ -165,7 +166,7 @@ def _known_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part) if isinstance(current, type) else None
+        field = current.model_fields.get(part)
         if field is None:
             return []
         ann = field.annotation
@@ -174,7 +175,7 @@ def _known_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
         if nxt is None:
             return []
         current = nxt
-    return list(current.model_fields) if isinstance(current, type) else []
+    return list(current.model_fields)
 
 
 def _format(err: PydanticValidationError, source: str) -> str:

@@ -18,10 +18,7 @@ def rng(seed: Seed) -> np.random.Generator:
 
 def child_seeds(seed: Seed, n: int) -> list[int]:
     """Return ``n`` independent integer seeds derived from ``seed`` by ``SeedSequence.spawn``."""
-    if isinstance(seed, np.random.Generator):
-        base = int(seed.integers(2**63))
-    else:
-        base = seed
+    base: int | None = int(seed.integers(2**63)) if isinstance(seed, np.random.Generator) else seed
     seq = np.random.SeedSequence(base)
     return [int(child.generate_state(1, dtype=np.uint64)[0] % 2**63) for child in seq.spawn(n)]
 

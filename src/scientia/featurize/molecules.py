@@ -20,7 +20,7 @@ KINDS = ("rdkit", "morgan", "rdkit+morgan")
 def _mol(smiles: str):  # type: ignore[no-untyped-def]
     from rdkit import Chem, RDLogger
 
-    RDLogger.DisableLog("rdApp.*")
+    RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
         raise ValidationError(f"cannot parse SMILES {smiles!r}; give a descriptor table instead")

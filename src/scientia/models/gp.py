@@ -24,14 +24,20 @@ class GPSurrogate:
 
     Parameters
     ----------
-    kernel : {"rbf", "matern", "additive"}
+    kernel : {"rbf", "matern"}
         ``rbf`` uses BoTorch's default (dimension-scaled log-normal lengthscale prior);
-        ``matern`` a Matérn-5/2 with the same prior; ``additive`` adds to the joint RBF kernel one
-        RBF kernel per parameter (its encoded columns, see ``groups``), so that the main effect of
-        each factor is learned from every experiment that shares its level — what a factorial
-        screen is made of. This structure is ours; BoTorch offers the pieces, not the model.
-    groups : list of list of int, optional
-        Encoded column indices of each parameter; the BO proposer fills it from the space.
+        ``matern`` a Matérn-5/2 with the same prior.
+    warp : {"none", "yeo-johnson"}
+        ``yeo-johnson`` fits the GP to power-transformed outcomes (scikit-learn's
+        ``PowerTransformer``), as HEBO does (Cowen-Rivers et al., JAIR 2022): skewed outcomes
+        such as yields become closer to Gaussian. Predictions are mapped back to the outcome's
+        units (quantiles exactly, mean and std by Gauss–Hermite quadrature); acquisition
+        functions work on the warped scale, which preserves the order of outcomes.
+    prior : {"dim-scaled", "short"}
+        ``dim-scaled``: BoTorch's log-normal lengthscale prior that grows with the dimension
+        (Hvarfner et al. 2024). ``short``: Matérn-5/2 with the Gamma(1.2, 1.1) lengthscale,
+        Gamma(5, 0.5) output-scale and Gamma(1.05, 0.5) noise priors that EDBO used for reaction
+        pools (Shields et al., Nature 2021), which keeps small-data models local.
     min_noise : float
         Lower bound on the noise variance (in standardised units), for numerical stability.
 
@@ -44,38 +50,59 @@ class GPSurrogate:
 
     def __init__(
         self,
-        kernel: Literal["rbf", "matern", "additive"] = "rbf",
+        kernel: Literal["rbf", "matern"] = "rbf",
         min_noise: float = 1e-4,
-        groups: list[list[int]] | None = None,
+        prior: Literal["dim-scaled", "short"] = "dim-scaled",
+        warp: Literal["none", "yeo-johnson"] = "none",
     ) -> None:
-        if kernel not in ("rbf", "matern", "additive"):
-            raise ValidationError(f"GP kernel must be rbf, matern or additive; got {kernel!r}")
+        if kernel not in ("rbf", "matern"):
+            raise ValidationError(f"GP kernel must be rbf or matern; got {kernel!r}")
+        if prior not in ("dim-scaled", "short"):
+            raise ValidationError(f"GP prior must be dim-scaled or short; got {prior!r}")
         self.kernel = kernel
+        self.prior = prior
+        if warp not in ("none", "yeo-johnson"):
+            raise ValidationError(f"GP warp must be none or yeo-johnson; got {warp!r}")
+        self.warp = warp
         self.min_noise = min_noise
-        self.groups = groups
 
-    def _one(self, X: Any, y: Any) -> Any:
+    def _covar(self, d: int) -> Any:
+        from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+
+        if self.prior == "short":
+            from gpytorch.kernels import MaternKernel, ScaleKernel
+            from gpytorch.priors import GammaPrior
+
+            base = MaternKernel(nu=2.5, ard_num_dims=d, lengthscale_prior=GammaPrior(1.2, 1.1))
+            return ScaleKernel(base, outputscale_prior=GammaPrior(5.0, 0.5))
+        return get_covar_module_with_dim_scaled_prior(ard_num_dims=d, use_rbf_kernel=self.kernel == "rbf")
+
+    def _fit_one(self, X: Any, y: Any) -> Any:
+        """Fit one GP by maximising its marginal likelihood (MAP with the priors)."""
+        from botorch.fit import fit_gpytorch_mll
         from botorch.models import SingleTaskGP
         from botorch.models.transforms.outcome import Standardize
         from gpytorch.constraints import GreaterThan
         from gpytorch.likelihoods import GaussianLikelihood
+        from gpytorch.mlls import ExactMarginalLogLikelihood
 
-        likelihood = GaussianLikelihood(noise_constraint=GreaterThan(self.min_noise))
-        kwargs: dict[str, Any] = {}
-        if self.kernel == "matern":
-            from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+        noise_prior = None
+        if self.prior == "short":
+            from gpytorch.priors import GammaPrior
 
-            kwargs["covar_module"] = get_covar_module_with_dim_scaled_prior(
-                ard_num_dims=X.shape[-1], use_rbf_kernel=False
-            )
-        elif self.kernel == "additive":
-            kwargs["covar_module"] = _additive_kernel(X.shape[-1], self.groups)
-        return SingleTaskGP(
-            X, y, likelihood=likelihood, outcome_transform=Standardize(m=1), **kwargs
+            noise_prior = GammaPrior(1.05, 0.5)
+        likelihood = GaussianLikelihood(noise_prior=noise_prior, noise_constraint=GreaterThan(self.min_noise))
+        model = SingleTaskGP(
+            X, y, likelihood=likelihood, outcome_transform=Standardize(m=1),
+            covar_module=self._covar(X.shape[-1]),
         )
+        mll = ExactMarginalLogLikelihood(model.likelihood, model)
+        fit_gpytorch_mll(mll)
+        model.eval()
+        return model
 
     def fit(self, X: np.ndarray, Y: np.ndarray, seed: Seed = None) -> GPSurrogate:
-        """Fit by maximising the marginal likelihood.
+        """Fit one GP per outcome by maximising the marginal likelihood.
 
         Parameters
         ----------
@@ -83,9 +110,7 @@ class GPSurrogate:
         Y : ndarray, shape (n, m)
         """
         import torch
-        from botorch.fit import fit_gpytorch_mll
         from botorch.models import ModelListGP
-        from gpytorch.mlls import ExactMarginalLogLikelihood, SumMarginalLogLikelihood
 
         X = np.asarray(X, dtype=float)
         Y = np.asarray(Y, dtype=float)
@@ -94,18 +119,28 @@ class GPSurrogate:
         if X.ndim != 2 or X.shape[0] != Y.shape[0] or X.shape[0] < 2:
             raise ValidationError(f"GP needs X (n, d) and Y (n, m) with n >= 2; got {X.shape}, {Y.shape}")
         start = time.perf_counter()
-        torch.manual_seed(torch_seed(seed))  # fitting restarts draw from torch's RNG
+        self.warpers_: list[Any] = []
+        if self.warp == "yeo-johnson":
+            from sklearn.preprocessing import PowerTransformer
+
+            cols = []
+            for j in range(Y.shape[1]):
+                y = Y[:, [j]]
+                if len(y) < 4 or np.ptp(y) == 0:  # too little to fit a transform: leave as is
+                    self.warpers_.append(_Identity())
+                    cols.append(y[:, 0])
+                    continue
+                pt = PowerTransformer(method="yeo-johnson", standardize=True)
+                cols.append(pt.fit_transform(y)[:, 0])
+                self.warpers_.append(pt)
+            Y = np.stack(cols, axis=1)
         tX = torch.as_tensor(X, dtype=torch.float64)
-        models = [self._one(tX, torch.as_tensor(Y[:, [j]], dtype=torch.float64)) for j in range(Y.shape[1])]
-        if len(models) == 1:
-            model = models[0]
-            mll = ExactMarginalLogLikelihood(model.likelihood, model)
-        else:
-            model = ModelListGP(*models)
-            mll = SumMarginalLogLikelihood(model.likelihood, model)
-        fit_gpytorch_mll(mll)
-        model.eval()
-        self.model_ = model
+        with torch.random.fork_rng():  # fitting restarts draw from torch's RNG; leave the global one alone
+            torch.manual_seed(torch_seed(seed))
+            models = [
+                self._fit_one(tX, torch.as_tensor(Y[:, [j]], dtype=torch.float64)) for j in range(Y.shape[1])
+            ]
+        self.model_ = models[0] if len(models) == 1 else ModelListGP(*models)
         self.n_outputs_ = Y.shape[1]
         self.fit_seconds_ = time.perf_counter() - start
         return self
@@ -117,13 +152,15 @@ class GPSurrogate:
         tX = torch.as_tensor(np.asarray(X, dtype=float), dtype=torch.float64)
         with torch.no_grad():
             post = self.model_.posterior(tX)
-            mean = post.mean.numpy()
-            std = post.variance.clamp_min(0).sqrt().numpy()
-        return Prediction(mean.reshape(len(X), -1), std.reshape(len(X), -1))
+            mean = post.mean.numpy().reshape(len(X), -1)
+            std = post.variance.clamp_min(0).sqrt().numpy().reshape(len(X), -1)
+        if self.warpers_:
+            mean, std = _unwarp(self.warpers_, mean, std)
+        return Prediction(mean, std)
 
     def summary(self) -> dict[str, Any]:
         """Hyperparameters worth logging (lengthscales, noise) for the ledger."""
-        out: dict[str, Any] = {"kind": "gp", "kernel": self.kernel, "seconds": self.fit_seconds_}
+        out: dict[str, Any] = {"kind": "gp", "kernel": self.kernel, "prior": self.prior, "warp": self.warp, "seconds": self.fit_seconds_}
         models = getattr(self.model_, "models", [self.model_])
         out["noise"] = [float(m.likelihood.noise.detach().mean()) for m in models]
         out["lengthscales"] = [
@@ -137,15 +174,25 @@ class GPSurrogate:
         return out
 
 
-def _additive_kernel(d: int, groups: list[list[int]] | None) -> Any:
-    """Scaled joint RBF kernel plus one scaled RBF kernel per group of columns."""
-    from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
-    from gpytorch.kernels import AdditiveKernel, ScaleKernel
-    from gpytorch.priors import GammaPrior
 
-    groups = groups or [[i] for i in range(d)]
-    parts = [ScaleKernel(get_covar_module_with_dim_scaled_prior(ard_num_dims=d), outputscale_prior=GammaPrior(2.0, 0.15))]
-    for g in groups:
-        base = get_covar_module_with_dim_scaled_prior(ard_num_dims=len(g), active_dims=tuple(g))
-        parts.append(ScaleKernel(base, outputscale_prior=GammaPrior(2.0, 0.15)))
-    return AdditiveKernel(*parts)
+class _Identity:
+    """Stands in for a power transform when there is too little data to fit one."""
+
+    def inverse_transform(self, z: np.ndarray) -> np.ndarray:
+        return z
+
+
+def _unwarp(warpers: list[Any], mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std in outcome units of Gaussians given on the warped scale, shape (n, m)."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(24)
+    weights = weights / weights.sum()
+    out_mean, out_std = np.empty_like(mean), np.empty_like(std)
+    for j, pt in enumerate(warpers):
+        z = mean[:, [j]] + std[:, [j]] * nodes[None, :]  # (n, k) warped values
+        with np.errstate(all="ignore"):
+            y = pt.inverse_transform(z.reshape(-1, 1)).reshape(z.shape)
+        y = np.where(np.isfinite(y), y, np.nan)
+        m = np.nansum(y * weights, axis=1)
+        v = np.nansum((y - m[:, None]) ** 2 * weights, axis=1)
+        out_mean[:, j], out_std[:, j] = m, np.sqrt(np.maximum(v, 0.0))
+    return out_mean, out_std

@@ -8,8 +8,9 @@
   when there are few; otherwise a large random feasible candidate set is scored.
 
 Pending experiments are passed to the acquisition as ``X_pending``. Surrogates that are not
-BoTorch models (the forest) are used through analytic log-EI on their mean and std, picking a
-batch greedily with pending points "believed" at their predicted mean.
+BoTorch models (the forest) are used through analytic log-EI on their mean and std: the batch is
+the best-scoring distinct candidates, never within 1e-3 (encoded distance) of an observed or
+pending experiment.
 """
 
 from __future__ import annotations
@@ -108,12 +109,14 @@ class BOProposer:
                 "the bo proposer optimises one objective; give one [[objectives]] entry"
             )
         surrogate = self._make_surrogate()
-        if getattr(surrogate, "groups", "absent") is None:  # structured kernels need the layout
-            surrogate.groups = [list(range(sl.start, sl.stop)) for sl in state.space.slices().values()]
         model = surrogate.fit(X, Y, seed=fit_seed)
         self.last_fit_ = model.summary() if hasattr(model, "summary") else None
         if hasattr(model, "model_"):
-            proposals = self._botorch(model, state, X, Y, n, acq_seed)
+            import torch
+
+            with torch.random.fork_rng():  # optimiser restarts draw from torch's RNG
+                torch.manual_seed(acq_seed % 2**63)
+                proposals = self._botorch(model, state, X, Y, n, acq_seed)
         else:
             proposals = self._analytic(model, state, Y, n, acq_seed)
         if len(proposals) < n:  # constraints or a small pool left too few: top up at random
@@ -156,7 +159,6 @@ class BOProposer:
         acq = self._acqf(model, X, Y, pending, seed)
         strategy = f"bo:{self.acquisition}"
         taken = state.taken_ids()
-        torch.manual_seed(seed)
         if isinstance(space, PoolSpace):
             idx, choices = state.available_pool()
             if not idx:
@@ -178,20 +180,22 @@ class BOProposer:
             discrete = [p for p in space.parameters if not isinstance(p, Real)]
             combos = math.prod(_n_levels(p) for p in discrete) if discrete else 0
             if not discrete:
-                cand, values = optimize_acqf(
+                cand, values = optimize_acqf(  # type: ignore[assignment]
                     acq, bounds=bounds, q=n, num_restarts=self.num_restarts,
                     raw_samples=self.raw_samples, inequality_constraints=ineq,
                 )
             elif len(discrete) < len(space.parameters) and combos <= self.max_enumerate:
-                cand, values = optimize_acqf_mixed(
-                    acq, bounds=bounds, q=n, num_restarts=self.num_restarts,
-                    raw_samples=self.raw_samples, fixed_features_list=_fixed_features(space, discrete),
-                    inequality_constraints=ineq,
+                # one continuous optimisation per combination: share the restart budget among them
+                share = max(1, combos // 4)
+                cand, values = optimize_acqf_mixed(  # type: ignore[assignment]
+                    acq, bounds=bounds, q=n, num_restarts=max(1, self.num_restarts // share),
+                    raw_samples=max(32, self.raw_samples // share),
+                    fixed_features_list=_fixed_features(space, discrete), inequality_constraints=ineq,
                 )
             else:
                 cand, values = self._discrete_set(acq, state, n, seed, combos)
             cands = space.decode(cand.detach().numpy())
-        values_np = np.atleast_1d(values.detach().numpy()).reshape(-1)
+        values_np = np.atleast_1d(values.detach().numpy()).reshape(-1) if values is not None else np.full(len(cands), np.nan)
         pred = model.predict(space.encode(cands))
         names = [o.name for o in state.objectives]
         signs = [o.sign for o in state.objectives]
@@ -224,7 +228,9 @@ class BOProposer:
         else:
             cands = [c for c in space.sample(self.n_candidates, rng(seed)) if c.id not in taken]
         unique = list({c.id: c for c in cands}.values())
-        choices = torch.as_tensor(state.space.encode(unique), dtype=torch.float64)
+        if not unique:  # every point is taken: nothing left to propose
+            return torch.empty(0, space.dim, dtype=torch.float64), None
+        choices = torch.as_tensor(space.encode(unique), dtype=torch.float64)
         return optimize_acqf_discrete(acq, q=min(n, len(unique)), choices=choices, max_batch_size=2048)
 
     # -- analytic fallback for non-BoTorch surrogates ------------------------------------------
@@ -242,6 +248,14 @@ class BOProposer:
             cands = [c for c in space.sample(self.n_candidates, rng(seed)) if c.id not in taken]
             cands = list({c.id: c for c in cands}.values())
             Xc = space.encode(cands)
+        if not cands:
+            return []
+        # never (nearly) repeat an observed or pending experiment
+        known = [o.candidate for o in state.observations] + list(state.pending)
+        if known:
+            near = _sqdist_min(Xc, space.encode(known)) < 1e-6
+            cands = [c for c, skip in zip(cands, near) if not skip]
+            Xc = Xc[~near]
         if not cands:
             return []
         pred = model.predict(Xc)
@@ -273,6 +287,11 @@ class BOProposer:
                 )
             )
         return fill_random(out, [], n, self.name, "")
+
+
+def _sqdist_min(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """For each row of A (n, d), the squared distance to the nearest row of B (m, d)."""
+    return np.min(((A[:, None, :] - B[None, :, :]) ** 2).sum(-1), axis=1)
 
 
 def _levels(p: Any) -> list[Any]:

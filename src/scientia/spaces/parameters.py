@@ -207,7 +207,7 @@ class Categorical:
     name: str
     choices: tuple[str, ...]
     descriptors: Mapping[str, Sequence[float]] | str | None = None
-    encoding: Literal["auto", "onehot", "descriptors"] = "auto"
+    encoding: Literal["auto", "onehot", "descriptors", "descriptors+onehot"] = "auto"
     max_components: int = 8
     kind: Literal["categorical"] = field(default="categorical", init=False)
 
@@ -215,12 +215,12 @@ class Categorical:
         object.__setattr__(self, "choices", tuple(str(c) for c in self.choices))
         if len(self.choices) < 1 or len(set(self.choices)) != len(self.choices):
             raise ConfigError(f"parameter {self.name!r}: choices must be distinct and non-empty")
-        if self.encoding not in ("auto", "onehot", "descriptors"):
+        if self.encoding not in ("auto", "onehot", "descriptors", "descriptors+onehot"):
             raise ConfigError(
-                f"parameter {self.name!r}: encoding must be auto, onehot or descriptors; "
-                f"got {self.encoding!r}"
+                f"parameter {self.name!r}: encoding must be auto, onehot, descriptors or "
+                f"descriptors+onehot; got {self.encoding!r}"
             )
-        if self.encoding == "descriptors" and self.descriptors is None:
+        if self.encoding.startswith("descriptors") and self.descriptors is None:
             raise ConfigError(f"parameter {self.name!r}: encoding 'descriptors' needs descriptors")
         if isinstance(self.descriptors, Mapping):
             missing = [c for c in self.choices if c not in self.descriptors]
@@ -250,6 +250,8 @@ class Categorical:
                 assert self.descriptors is not None
                 raw = np.asarray([self.descriptors[c] for c in self.choices], dtype=float)
             table = compress_descriptors(raw, self.max_components)
+            if self.encoding == "descriptors+onehot":
+                table = np.hstack([table, np.eye(len(self.choices))])
         object.__setattr__(self, "_table", table)
         return table
 

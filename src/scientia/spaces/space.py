@@ -236,6 +236,7 @@ class PoolSpace(ParameterSpace):
         encoding: str = "auto",
         constraints: Sequence[Constraint] = (),
         max_components: int = 8,
+        descriptor_columns: Mapping[str, Sequence[str]] | None = None,
     ) -> PoolSpace:
         """Build a pool from a DataFrame: text columns become categoricals, numeric ones reals.
 
@@ -250,8 +251,14 @@ class PoolSpace(ParameterSpace):
         encoding : {"auto", "onehot", "descriptors"}
         max_components : int
             Principal components kept per descriptor-encoded categorical.
+        descriptor_columns : mapping of parameter to list of columns, optional
+            Descriptors given in the data: numeric columns holding one value per choice, or one
+            text column holding each choice's SMILES (featurized with ``descriptors``, default
+            ``"rdkit"``). These columns are not parameters themselves.
         """
-        columns = list(columns or table.columns)
+        descriptor_columns = dict(descriptor_columns or {})
+        used = {c for cols in descriptor_columns.values() for c in cols}
+        columns = [c for c in (columns or table.columns) if c not in used]
         params: list[Parameter] = []
         for col in columns:
             if col not in table.columns:
@@ -263,7 +270,10 @@ class PoolSpace(ParameterSpace):
             else:
                 desc = descriptors.get(col) if isinstance(descriptors, Mapping) else descriptors
                 choices = tuple(sorted(series.astype(str).unique()))
-                enc = "onehot" if encoding == "onehot" else "auto"
+                if col in descriptor_columns:
+                    kind = desc if isinstance(desc, str) else "rdkit"
+                    desc = _descriptors_from_columns(table, col, descriptor_columns[col], kind)
+                enc = encoding if encoding in ("onehot", "descriptors+onehot") else "auto"
                 params.append(
                     Categorical(col, choices, descriptors=desc, encoding=enc, max_components=max_components)  # type: ignore[arg-type]
                 )
@@ -304,6 +314,33 @@ class PoolSpace(ParameterSpace):
             data["rows"],
             [constraint_from_dict(c) for c in data.get("constraints", [])],
         )
+
+
+def _descriptors_from_columns(
+    table: pd.DataFrame, col: str, dcols: Sequence[str], kind: str
+) -> dict[str, list[float]]:
+    """Per-choice descriptors read from the table's own columns (numbers, or one SMILES column)."""
+    for c in dcols:
+        if c not in table.columns:
+            raise UnknownNameError.for_name(f"descriptor column for {col!r}", c, table.columns)
+    groups = table.groupby(table[col].astype(str))[list(dcols)]
+    varying = groups.nunique().gt(1).any()
+    if varying.any():
+        bad = varying[varying].index[0]
+        raise ConfigError(
+            f"descriptor column {bad!r} has more than one value for some {col!r} choice; "
+            "a descriptor must be a property of the choice"
+        )
+    first = groups.first()
+    if len(dcols) == 1 and first[dcols[0]].dtype.kind not in "if":
+        from scientia.featurize.molecules import descriptor_table
+
+        smiles = [str(v) for v in first[dcols[0]]]
+        raw = descriptor_table(smiles, kind)
+        return {choice: list(raw[i]) for i, choice in enumerate(first.index)}
+    if not all(first[c].dtype.kind in "if" for c in dcols):
+        raise ConfigError(f"descriptor columns for {col!r} must be numeric, or one SMILES column")
+    return {choice: [float(v) for v in row] for choice, row in zip(first.index, first.to_numpy())}
 
 
 def space_from_dict(data: Mapping[str, Any]) -> ParameterSpace:

@@ -24,11 +24,6 @@ def test_gp_is_more_certain_at_its_data_than_far_away():
     assert model.predict(X).std.max() < model.predict(np.array([[1.0, 1.0]])).std[0, 0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="models/gp.py fit calls torch.manual_seed: the house rule is that no global RNG is "
-    "touched (use a local torch.Generator or fork_rng)",
-)
 def test_gp_fit_leaves_torch_global_rng_alone():
     # fitting does not reseed torch's global generator
     import torch

@@ -139,15 +139,7 @@ def test_pending_points_change_the_proposal():
     "surrogate",
     [
         "gp",
-        pytest.param(
-            "forest",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="proposers/bo.py _analytic ignores state.pending beyond exact ids (the module "
-                "docstring promises pending points 'believed' at their predicted mean), so the "
-                "forest path re-proposes a pending experiment 1e-7 away",
-            ),
-        ),
+        "forest",
     ],
 )
 def test_no_near_duplicate_of_a_pending_experiment(surrogate):
@@ -246,11 +238,6 @@ class _RngPreservingGP(GPSurrogate):
             torch.set_rng_state(saved)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="proposers/bo.py _botorch calls torch.manual_seed(seed): the house rule is that no "
-    "global RNG is touched (models/gp.py fit does the same, see tests/unit/models/test_gp.py)",
-)
 def test_propose_leaves_torch_global_rng_alone():
     # proposing with a BoTorch model does not reseed torch's global generator
     import torch
@@ -264,12 +251,6 @@ def test_propose_leaves_torch_global_rng_alone():
 
 @pytest.mark.slow
 @pytest.mark.timeout(20)
-@pytest.mark.xfail(
-    strict=True,
-    reason="proposers/bo.py: a mixed space with a linear constraint runs optimize_acqf_mixed with "
-    "SLSQP once per discrete combination and batch slot: ~45 s for one batch of 3 on 4 parameters "
-    "(1.5 s without the integer, 2.5 s without the constraint)",
-)
 def test_mixed_space_with_linear_constraint_proposes_within_seconds():
     # one batch of 3 on a 4-parameter mixed space with a linear constraint takes under 20 s
     space = ParameterSpace(
@@ -280,12 +261,6 @@ def test_mixed_space_with_linear_constraint_proposes_within_seconds():
     assert_valid_and_new(bo().propose(state, 3, seed=0), state, 3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="proposers/bo.py _discrete_set passes an empty choice set to optimize_acqf_discrete "
-    "(BoTorch InputDataError) once every point of an all-discrete space is taken; the pool and "
-    "forest paths return [] so that the run stops",
-)
 def test_exhausted_discrete_space_gives_no_proposals():
     # when every point of a small all-discrete space is taken, BO proposes nothing (no crash)
     space = ParameterSpace([Integer("n", 1, 5)])
