@@ -5,7 +5,8 @@
 * Continuous spaces: multi-start gradient optimisation of the batch, with linear inequality
   constraints passed to BoTorch in encoded coordinates.
 * Mixed spaces: the discrete parameters' combinations are enumerated (``optimize_acqf_mixed``)
-  when there are few; otherwise a large random feasible candidate set is scored.
+  when there are few (and no linear constraints); otherwise a large random feasible candidate
+  set is scored with the same batch acquisition.
 
 Pending experiments are passed to the acquisition as ``X_pending``. Surrogates that are not
 BoTorch models (the forest) are used through analytic log-EI on their mean and std: the batch is
@@ -57,6 +58,10 @@ class BOProposer:
         Size of the random candidate set when enumeration is too large.
     beta : float
         Exploration weight for ``qucb``.
+    prescreen : int
+        In pools larger than this, the batch acquisition is optimised over the ``prescreen``
+        rows with the highest single-point log-EI (one cheap batched posterior), which keeps a
+        proposal over thousands of rows to about a second; 0 scores every row.
     """
 
     name = "bo"
@@ -70,9 +75,10 @@ class BOProposer:
         mc_samples: int = 128,
         num_restarts: int = 8,
         raw_samples: int = 256,
-        max_enumerate: int = 64,
+        max_enumerate: int = 8,
         n_candidates: int = 4096,
         beta: float = 2.0,
+        prescreen: int = 512,
     ) -> None:
         if acquisition not in _ACQUISITIONS:
             raise ConfigError(
@@ -88,6 +94,7 @@ class BOProposer:
         self.max_enumerate = max_enumerate
         self.n_candidates = n_candidates
         self.beta = beta
+        self.prescreen = prescreen
         self.last_fit_: dict[str, Any] | None = None
 
     def _make_surrogate(self) -> Any:
@@ -163,6 +170,9 @@ class BOProposer:
             idx, choices = state.available_pool()
             if not idx:
                 return []
+            if self.prescreen and len(idx) > self.prescreen:
+                keep = _prescreen(model.model_, X, choices, self.prescreen)
+                idx, choices = [idx[k] for k in keep], choices[keep]
             cand, values = optimize_acqf_discrete(
                 acq, q=min(n, len(idx)), choices=torch.as_tensor(choices), max_batch_size=2048
             )
@@ -184,17 +194,18 @@ class BOProposer:
                     acq, bounds=bounds, q=n, num_restarts=self.num_restarts,
                     raw_samples=self.raw_samples, inequality_constraints=ineq,
                 )
-            elif len(discrete) < len(space.parameters) and combos <= self.max_enumerate:
-                # one continuous optimisation per combination: share the restart budget among them
-                share = max(1, combos // 4)
+            elif len(discrete) < len(space.parameters) and combos <= self.max_enumerate and not ineq:
+                # one continuous optimisation per combination and batch slot (SLSQP under linear
+                # constraints is too slow for that: those spaces score a candidate set instead)
                 cand, values = optimize_acqf_mixed(  # type: ignore[assignment]
-                    acq, bounds=bounds, q=n, num_restarts=max(1, self.num_restarts // share),
-                    raw_samples=max(32, self.raw_samples // share),
-                    fixed_features_list=_fixed_features(space, discrete), inequality_constraints=ineq,
+                    acq, bounds=bounds, q=n, num_restarts=self.num_restarts,
+                    raw_samples=self.raw_samples, fixed_features_list=_fixed_features(space, discrete),
                 )
             else:
                 cand, values = self._discrete_set(acq, state, n, seed, combos)
             cands = space.decode(cand.detach().numpy())
+            if not cands:
+                return []
         values_np = np.atleast_1d(values.detach().numpy()).reshape(-1) if values is not None else np.full(len(cands), np.nan)
         pred = model.predict(space.encode(cands))
         names = [o.name for o in state.objectives]
@@ -287,6 +298,20 @@ class BOProposer:
                 )
             )
         return fill_random(out, [], n, self.name, "")
+
+
+def _prescreen(model: Any, X: np.ndarray, choices: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` rows of ``choices`` with the highest analytic log-EI."""
+    import torch
+    from botorch.acquisition.analytic import LogExpectedImprovement
+
+    with torch.no_grad():
+        tX = torch.as_tensor(X, dtype=torch.float64)
+        best = model.posterior(tX).mean.max().item()
+        logei = LogExpectedImprovement(model, best_f=best)
+        tc = torch.as_tensor(choices, dtype=torch.float64).unsqueeze(1)
+        scores = torch.cat([logei(chunk) for chunk in tc.split(4096)]).numpy()
+    return np.argsort(-scores, kind="stable")[:k]
 
 
 def _sqdist_min(A: np.ndarray, B: np.ndarray) -> np.ndarray:
