@@ -54,6 +54,7 @@ The exit status is 1 when any stage or run failed (the other stages still run).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -219,8 +220,13 @@ def run_baybe(df, params, start_idx, seed, budget, batch):
     return indices, seconds, meta
 
 
+@functools.cache
 def environment(method: str) -> dict:
-    """Versions of the producing environment and scientia's git commit, if available."""
+    """Versions of the producing environment and scientia's git commit, if available.
+
+    Read once per process, when the code that runs was loaded: later edits to the work tree do
+    not change what a running stage records.
+    """
     pkgs = ["numpy", "pandas", "scipy", "torch", "botorch", "gpytorch", "rdkit"]
     pkgs += ["baybe", "scikit-fingerprints"] if method == "baybe" else ["scientia"]
     env = {"python": platform.python_version(), "venv": Path(sys.prefix).name}
@@ -570,6 +576,8 @@ def main(argv=None) -> int:
     failures = 0
     if not a.summarise_only:
         tables = {t: load_table(t) for t in table_names}
+        for method in methods:
+            environment(method)  # the commit and versions of the code loaded now, not later
         for method in methods:
             failures += run_stage(method, tables, a.seeds, a.budget, a.batch, out, a.force)
     res = summarise(out, table_names, a.seeds, a.budget, a.batch)
