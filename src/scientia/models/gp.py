@@ -33,11 +33,6 @@ class GPSurrogate:
         such as yields become closer to Gaussian. Predictions are mapped back to the outcome's
         units (quantiles exactly, mean and std by Gauss–Hermite quadrature); acquisition
         functions work on the warped scale, which preserves the order of outcomes.
-    prior : {"dim-scaled", "short"}
-        ``dim-scaled``: BoTorch's log-normal lengthscale prior that grows with the dimension
-        (Hvarfner et al. 2024). ``short``: Matérn-5/2 with the Gamma(1.2, 1.1) lengthscale,
-        Gamma(5, 0.5) output-scale and Gamma(1.05, 0.5) noise priors that EDBO used for reaction
-        pools (Shields et al., Nature 2021), which keeps small-data models local.
     min_noise : float
         Lower bound on the noise variance (in standardised units), for numerical stability.
 
@@ -52,15 +47,11 @@ class GPSurrogate:
         self,
         kernel: Literal["rbf", "matern"] = "rbf",
         min_noise: float = 1e-4,
-        prior: Literal["dim-scaled", "short"] = "dim-scaled",
         warp: Literal["none", "yeo-johnson"] = "none",
     ) -> None:
         if kernel not in ("rbf", "matern"):
             raise ValidationError(f"GP kernel must be rbf or matern; got {kernel!r}")
-        if prior not in ("dim-scaled", "short"):
-            raise ValidationError(f"GP prior must be dim-scaled or short; got {prior!r}")
         self.kernel = kernel
-        self.prior = prior
         if warp not in ("none", "yeo-johnson"):
             raise ValidationError(f"GP warp must be none or yeo-johnson; got {warp!r}")
         self.warp = warp
@@ -69,12 +60,6 @@ class GPSurrogate:
     def _covar(self, d: int) -> Any:
         from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
 
-        if self.prior == "short":
-            from gpytorch.kernels import MaternKernel, ScaleKernel
-            from gpytorch.priors import GammaPrior
-
-            base = MaternKernel(nu=2.5, ard_num_dims=d, lengthscale_prior=GammaPrior(1.2, 1.1))
-            return ScaleKernel(base, outputscale_prior=GammaPrior(5.0, 0.5))
         return get_covar_module_with_dim_scaled_prior(ard_num_dims=d, use_rbf_kernel=self.kernel == "rbf")
 
     def _fit_one(self, X: Any, y: Any) -> Any:
@@ -86,12 +71,7 @@ class GPSurrogate:
         from gpytorch.likelihoods import GaussianLikelihood
         from gpytorch.mlls import ExactMarginalLogLikelihood
 
-        noise_prior = None
-        if self.prior == "short":
-            from gpytorch.priors import GammaPrior
-
-            noise_prior = GammaPrior(1.05, 0.5)
-        likelihood = GaussianLikelihood(noise_prior=noise_prior, noise_constraint=GreaterThan(self.min_noise))
+        likelihood = GaussianLikelihood(noise_constraint=GreaterThan(self.min_noise))
         model = SingleTaskGP(
             X, y, likelihood=likelihood, outcome_transform=Standardize(m=1),
             covar_module=self._covar(X.shape[-1]),
@@ -160,7 +140,7 @@ class GPSurrogate:
 
     def summary(self) -> dict[str, Any]:
         """Hyperparameters worth logging (lengthscales, noise) for the ledger."""
-        out: dict[str, Any] = {"kind": "gp", "kernel": self.kernel, "prior": self.prior, "warp": self.warp, "seconds": self.fit_seconds_}
+        out: dict[str, Any] = {"kind": "gp", "kernel": self.kernel, "warp": self.warp, "seconds": self.fit_seconds_}
         models = getattr(self.model_, "models", [self.model_])
         out["noise"] = [float(m.likelihood.noise.detach().mean()) for m in models]
         out["lengthscales"] = [
