@@ -238,9 +238,7 @@ def environment(method: str) -> dict:
     git = ["git", "-C", str(REPO)]
     try:
         head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, check=True)
-        dirty = subprocess.run(
-            [*git, "status", "--porcelain", "src"], capture_output=True, check=False
-        )
+        dirty = subprocess.run([*git, "status", "--porcelain", "src"], capture_output=True, check=False)
         env["scientia_commit"] = head.stdout.decode().strip()
         env["scientia_src_dirty"] = bool(dirty.stdout.strip())
     except (OSError, subprocess.CalledProcessError):
@@ -388,12 +386,8 @@ def summarise(out: Path, table_names, seeds: int, budget: int, batch: int) -> di
             trs = [t for p in paths if (t := _load_trace(p, budget, batch)) is not None]
             if trs:
                 commands.update(" ".join(t.get("argv", [])) for t in trs)
-                summary[table]["methods"][method] = _method_row(
-                    trs, thr, budget, pos, (table, method)
-                )
-                best = [
-                    np.maximum.accumulate(t["yields"]) for t in trs if len(t["yields"]) == budget
-                ]
+                summary[table]["methods"][method] = _method_row(trs, thr, budget, pos, (table, method))
+                best = [np.maximum.accumulate(t["yields"]) for t in trs if len(t["yields"]) == budget]
                 curves[(table, method)] = np.array(best)
         for a, b in pairs:
             for k in ("top1", "top5"):

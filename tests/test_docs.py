@@ -94,7 +94,8 @@ def test_every_config_key_is_documented():
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "config.md").read_text(encoding="utf-8")
     models = [
-        obj for obj in vars(config).values()
+        obj
+        for obj in vars(config).values()
         if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == config.__name__
     ]
     forms = ("`{}`", "`[{}]`", "`[[{}]]`", "## `[{}]`", "## `[[{}]]`")

@@ -82,7 +82,9 @@ def run_pool_campaign(
         }
         camp = Campaign.create(cfg, str(Path(tmp) / "ledger.sqlite"))
         start = [
-            Observation(Candidate({c: df.iloc[i][c] for c in cols}), {objective: float(df.iloc[i][objective])})
+            Observation(
+                Candidate({c: df.iloc[i][c] for c in cols}), {objective: float(df.iloc[i][objective])}
+            )
             for i in start_rows
         ]
         camp.observe(start, actor="benchmark", source="start")

@@ -5,7 +5,18 @@ from __future__ import annotations
 import platform
 from importlib.metadata import PackageNotFoundError, version
 
-_PACKAGES = ("scientia", "numpy", "scipy", "pandas", "scikit-learn", "torch", "botorch", "gpytorch", "rdkit", "sqlalchemy")
+_PACKAGES = (
+    "scientia",
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-learn",
+    "torch",
+    "botorch",
+    "gpytorch",
+    "rdkit",
+    "sqlalchemy",
+)
 
 
 def package_versions() -> dict[str, str]:

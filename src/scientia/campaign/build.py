@@ -43,7 +43,9 @@ def table_hash(df: pd.DataFrame) -> str:
 
 def _constraints(cfg: CampaignConfig) -> list[Constraint]:
     return [
-        constraint_from_dict(c.model_dump(exclude_none=True, exclude={"sense"} if c.kind == "excluded" else set()))
+        constraint_from_dict(
+            c.model_dump(exclude_none=True, exclude={"sense"} if c.kind == "excluded" else set())
+        )
         for c in cfg.space.constraints
     ]
 
@@ -77,8 +79,13 @@ def build_space(cfg: CampaignConfig) -> tuple[ParameterSpace, pd.DataFrame | Non
 
         raise UnknownNameError.for_name("column", missing[0], df.columns)
     space = PoolSpace.from_table(
-        df, columns, descriptors=sc.descriptors, encoding=sc.encoding, constraints=_constraints(cfg),
-        max_components=sc.max_components, descriptor_columns=sc.descriptor_columns,
+        df,
+        columns,
+        descriptors=sc.descriptors,
+        encoding=sc.encoding,
+        constraints=_constraints(cfg),
+        max_components=sc.max_components,
+        descriptor_columns=sc.descriptor_columns,
     )
     return space, df
 
@@ -92,8 +99,12 @@ def build_proposer(cfg: CampaignConfig) -> Any:
         if pc.kind == "bo":
             _check_surrogate(cfg)
             return proposers.create(
-                "bo", surrogate=cfg.surrogate.kind, surrogate_options=dict(cfg.surrogate.options),
-                acquisition=pc.acquisition, n_initial=pc.n_initial, **pc.options,
+                "bo",
+                surrogate=cfg.surrogate.kind,
+                surrogate_options=dict(cfg.surrogate.options),
+                acquisition=pc.acquisition,
+                n_initial=pc.n_initial,
+                **pc.options,
             )
         return proposers.create(pc.kind, **pc.options)
     except TypeError as exc:

@@ -124,9 +124,7 @@ class Campaign:
         pending = tuple(p.candidate for p in proposals if p.id not in answered and p.id not in rejected)
         excluded = frozenset(by_id[r].candidate.id for r in rejected if r in by_id)
         rounds = len({p.id.split(".")[0] for p in proposals})
-        return CampaignState(
-            self.space, self.objectives, tuple(observations), pending, excluded, rounds
-        )
+        return CampaignState(self.space, self.objectives, tuple(observations), pending, excluded, rounds)
 
     def pending_proposals(self) -> list[Proposal]:
         """Proposals recorded but neither observed nor rejected, oldest first."""
@@ -189,7 +187,9 @@ class Campaign:
             if obs.status == "ok":
                 missing = objective_names - set(obs.outcomes)
                 if missing:
-                    raise ValidationError(f"observation {i + 1} has no value for objective {sorted(missing)[0]!r}")
+                    raise ValidationError(
+                        f"observation {i + 1} has no value for objective {sorted(missing)[0]!r}"
+                    )
             pid = obs.proposal_id
             if pid is None and free.get(cand.id):
                 pid = free[cand.id].pop(0)
@@ -230,13 +230,16 @@ class Campaign:
         out = []
         for p in todo[:remaining]:
             obs = self._evaluate_one(p)
-            written = self.ledger.append(self.id, "observation", obs.to_dict(), actor="evaluator",
-                                         dedup_key=f"observation:{p.id}")
+            written = self.ledger.append(
+                self.id, "observation", obs.to_dict(), actor="evaluator", dedup_key=f"observation:{p.id}"
+            )
             if written is not None:
                 out.append(obs)
         return out
 
-    def run(self, budget: int | None = None, callback: Callable[[Progress], None] | None = None) -> CampaignState:
+    def run(
+        self, budget: int | None = None, callback: Callable[[Progress], None] | None = None
+    ) -> CampaignState:
         """Run the closed loop until the campaign holds ``budget`` observations.
 
         ``budget`` counts every observation of the campaign (also those of earlier runs), so
@@ -283,7 +286,14 @@ class Campaign:
             row: dict[str, Any] = {"seq": e.seq, **o.candidate.params}
             for obj in self.objectives:
                 row[obj.name] = o.outcomes.get(obj.name, np.nan)
-            row.update({"status": o.status, "proposal_id": o.proposal_id, "actor": e.actor, "recorded_at": e.created_at})
+            row.update(
+                {
+                    "status": o.status,
+                    "proposal_id": o.proposal_id,
+                    "actor": e.actor,
+                    "recorded_at": e.created_at,
+                }
+            )
             p = by_id.get(o.proposal_id or "")
             row["strategy"] = p.strategy if p else None
             for obj in self.objectives:

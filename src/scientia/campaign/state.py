@@ -62,9 +62,7 @@ class CampaignState:
     def ok(self) -> list[Observation]:
         """Observations with status ``ok`` and every objective present."""
         names = [o.name for o in self.objectives]
-        return [
-            o for o in self.observations if o.status == "ok" and all(n in o.outcomes for n in names)
-        ]
+        return [o for o in self.observations if o.status == "ok" and all(n in o.outcomes for n in names)]
 
     def training_data(self) -> tuple[np.ndarray, np.ndarray]:
         """Encoded inputs and sign-adjusted outcomes (bigger is better).

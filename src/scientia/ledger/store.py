@@ -156,7 +156,10 @@ class Ledger:
 
     # -- campaigns ---------------------------------------------------------------------------
     def create_campaign(
-        self, name: str, config: Mapping[str, Any], versions: Mapping[str, str],
+        self,
+        name: str,
+        config: Mapping[str, Any],
+        versions: Mapping[str, str],
         extra: Mapping[str, Any] | None = None,
     ) -> int:
         """Create a campaign and its ``campaign_created`` event in one transaction."""
@@ -165,16 +168,21 @@ class Ledger:
         now = utcnow()
         try:
             with self.engine.begin() as conn:
-                key = conn.execute(sa.insert(_campaigns).values(name=name, created_at=now)).inserted_primary_key
+                key = conn.execute(
+                    sa.insert(_campaigns).values(name=name, created_at=now)
+                ).inserted_primary_key
                 assert key is not None
                 cid = key[0]
                 conn.execute(
                     sa.insert(_events).values(
-                        campaign_id=cid, kind="campaign_created",
+                        campaign_id=cid,
+                        kind="campaign_created",
                         payload=json.dumps(
                             {"config": dict(config), "versions": dict(versions), **(extra or {})}
                         ),
-                        actor="scientia", created_at=now, dedup_key="created",
+                        actor="scientia",
+                        created_at=now,
+                        dedup_key="created",
                     )
                 )
         except IntegrityError:
@@ -187,7 +195,9 @@ class Ledger:
         """Every campaign with its id, name, creation time and number of events."""
         q = (
             sa.select(
-                _campaigns.c.id, _campaigns.c.name, _campaigns.c.created_at,
+                _campaigns.c.id,
+                _campaigns.c.name,
+                _campaigns.c.created_at,
                 sa.func.count(_events.c.seq).label("events"),
             )
             .select_from(_campaigns.outerjoin(_events, _events.c.campaign_id == _campaigns.c.id))
@@ -207,20 +217,25 @@ class Ledger:
 
     def campaign_name(self, campaign_id: int) -> str:
         with self.engine.connect() as conn:
-            name = conn.execute(
-                sa.select(_campaigns.c.name).where(_campaigns.c.id == campaign_id)
-            ).scalar()
+            name = conn.execute(sa.select(_campaigns.c.name).where(_campaigns.c.id == campaign_id)).scalar()
         if name is None:
             raise UnknownNameError(f"unknown campaign id {campaign_id}")
         return str(name)
 
     # -- events ------------------------------------------------------------------------------
     def append(
-        self, campaign_id: int, kind: str, payload: Mapping[str, Any], *,
-        actor: str = "scientia", dedup_key: str | None = None,
+        self,
+        campaign_id: int,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        actor: str = "scientia",
+        dedup_key: str | None = None,
     ) -> int | None:
         """Append one event; return its sequence number, or None if ``dedup_key`` was taken."""
-        seqs = self.append_many(campaign_id, [NewEvent(kind, payload, actor, dedup_key)], skip_duplicates=True)
+        seqs = self.append_many(
+            campaign_id, [NewEvent(kind, payload, actor, dedup_key)], skip_duplicates=True
+        )
         return seqs[0]
 
     def append_many(
@@ -240,14 +255,21 @@ class Ledger:
                 with self.engine.begin() as conn:
                     out = []
                     for e in events:
-                        if skip_duplicates and e.dedup_key is not None and self._has_key(conn, campaign_id, e.dedup_key):
+                        if (
+                            skip_duplicates
+                            and e.dedup_key is not None
+                            and self._has_key(conn, campaign_id, e.dedup_key)
+                        ):
                             out.append(None)
                             continue
                         res = conn.execute(
                             sa.insert(_events).values(
-                                campaign_id=campaign_id, kind=e.kind,
+                                campaign_id=campaign_id,
+                                kind=e.kind,
                                 payload=json.dumps(dict(e.payload), default=_json_default),
-                                actor=e.actor, created_at=utcnow(), dedup_key=e.dedup_key,
+                                actor=e.actor,
+                                created_at=utcnow(),
+                                dedup_key=e.dedup_key,
                             )
                         )
                         assert res.inserted_primary_key is not None
@@ -256,7 +278,9 @@ class Ledger:
             except IntegrityError:
                 if skip_duplicates and attempt < 19:
                     continue  # a concurrent writer took a key between our check and insert
-                raise ValidationError("this would record an event twice (duplicate key); nothing was written") from None
+                raise ValidationError(
+                    "this would record an event twice (duplicate key); nothing was written"
+                ) from None
             except OperationalError as exc:  # database is locked: retry a little later
                 if "locked" not in str(exc) or attempt == 19:
                     raise LedgerError(f"ledger write failed: {exc.orig}") from None
@@ -272,9 +296,7 @@ class Ledger:
         )
         return conn.execute(q).first() is not None
 
-    def events(
-        self, campaign_id: int, *, since: int = 0, kinds: Iterable[str] | None = None
-    ) -> list[Event]:
+    def events(self, campaign_id: int, *, since: int = 0, kinds: Iterable[str] | None = None) -> list[Event]:
         """Events of a campaign in sequence order, optionally after ``since`` and of ``kinds``."""
         q = sa.select(_events).where((_events.c.campaign_id == campaign_id) & (_events.c.seq > since))
         if kinds is not None:

@@ -73,7 +73,10 @@ class GPSurrogate:
 
         likelihood = GaussianLikelihood(noise_constraint=GreaterThan(self.min_noise))
         model = SingleTaskGP(
-            X, y, likelihood=likelihood, outcome_transform=Standardize(m=1),
+            X,
+            y,
+            likelihood=likelihood,
+            outcome_transform=Standardize(m=1),
             covar_module=self._covar(X.shape[-1]),
         )
         mll = ExactMarginalLogLikelihood(model.likelihood, model)
@@ -140,7 +143,12 @@ class GPSurrogate:
 
     def summary(self) -> dict[str, Any]:
         """Hyperparameters worth logging (lengthscales, noise) for the ledger."""
-        out: dict[str, Any] = {"kind": "gp", "kernel": self.kernel, "warp": self.warp, "seconds": self.fit_seconds_}
+        out: dict[str, Any] = {
+            "kind": "gp",
+            "kernel": self.kernel,
+            "warp": self.warp,
+            "seconds": self.fit_seconds_,
+        }
         models = getattr(self.model_, "models", [self.model_])
         out["noise"] = [float(m.likelihood.noise.detach().mean()) for m in models]
         out["lengthscales"] = [
@@ -152,7 +160,6 @@ class GPSurrogate:
             for m in models
         ]
         return out
-
 
 
 class _Identity:

@@ -6,8 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from scientia.types import Candidate, Prediction
 
 __all__ = ["Proposal", "fill_random"]
@@ -69,7 +67,7 @@ def prediction_dicts(
     """Turn a sign-adjusted Prediction into per-row (mean, std) dicts in outcome units."""
     out = []
     for i in range(len(pred)):
-        mean = {n: float(s * pred.mean[i, j]) for j, (n, s) in enumerate(zip(names, signs))}
+        mean = {n: float(s * pred.mean[i, j]) for j, (n, s) in enumerate(zip(names, signs, strict=True))}
         std = {n: float(pred.std[i, j]) for j, n in enumerate(names)}
         out.append((mean, std))
     return out
@@ -87,5 +85,3 @@ def fill_random(
             chosen.append(Proposal(c, strategy, reason=reason))
             seen.add(c.id)
     return chosen
-
-

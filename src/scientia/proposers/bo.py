@@ -112,9 +112,7 @@ class BOProposer:
             return SpaceFillingProposer().propose(state, n, fill_seed)
         X, Y = state.training_data()
         if len(state.objectives) > 1:
-            raise ConfigError(
-                "the bo proposer optimises one objective; give one [[objectives]] entry"
-            )
+            raise ConfigError("the bo proposer optimises one objective; give one [[objectives]] entry")
         surrogate = self._make_surrogate()
         model = surrogate.fit(X, Y, seed=fit_seed)
         self.last_fit_ = model.summary() if hasattr(model, "summary") else None
@@ -159,9 +157,7 @@ class BOProposer:
 
         space = state.space
         pending = (
-            torch.as_tensor(space.encode(list(state.pending)), dtype=torch.float64)
-            if state.pending
-            else None
+            torch.as_tensor(space.encode(list(state.pending)), dtype=torch.float64) if state.pending else None
         )
         acq = self._acqf(model, X, Y, pending, seed)
         strategy = f"bo:{self.acquisition}"
@@ -191,33 +187,49 @@ class BOProposer:
             combos = math.prod(_n_levels(p) for p in discrete) if discrete else 0
             if not discrete:
                 cand, values = optimize_acqf(  # type: ignore[assignment]
-                    acq, bounds=bounds, q=n, num_restarts=self.num_restarts,
-                    raw_samples=self.raw_samples, inequality_constraints=ineq,
+                    acq,
+                    bounds=bounds,
+                    q=n,
+                    num_restarts=self.num_restarts,
+                    raw_samples=self.raw_samples,
+                    inequality_constraints=ineq,
                 )
             elif len(discrete) < len(space.parameters) and combos <= self.max_enumerate and not ineq:
                 # one continuous optimisation per combination and batch slot (SLSQP under linear
                 # constraints is too slow for that: those spaces score a candidate set instead)
                 cand, values = optimize_acqf_mixed(  # type: ignore[assignment]
-                    acq, bounds=bounds, q=n, num_restarts=self.num_restarts,
-                    raw_samples=self.raw_samples, fixed_features_list=_fixed_features(space, discrete),
+                    acq,
+                    bounds=bounds,
+                    q=n,
+                    num_restarts=self.num_restarts,
+                    raw_samples=self.raw_samples,
+                    fixed_features_list=_fixed_features(space, discrete),
                 )
             else:
                 cand, values = self._discrete_set(acq, state, n, seed, combos)
             cands = space.decode(cand.detach().numpy())
             if not cands:
                 return []
-        values_np = np.atleast_1d(values.detach().numpy()).reshape(-1) if values is not None else np.full(len(cands), np.nan)
+        values_np = (
+            np.atleast_1d(values.detach().numpy()).reshape(-1)
+            if values is not None
+            else np.full(len(cands), np.nan)
+        )
         pred = model.predict(space.encode(cands))
         names = [o.name for o in state.objectives]
         signs = [o.sign for o in state.objectives]
         out: list[Proposal] = []
-        for i, (c, (mean, std)) in enumerate(zip(cands, prediction_dicts(pred, names, signs))):
+        for i, (c, (mean, std)) in enumerate(zip(cands, prediction_dicts(pred, names, signs), strict=True)):
             if c.id in taken or not space.feasible(c.params) or any(p.candidate.id == c.id for p in out):
                 continue
             acq_v = float(values_np[i]) if values_np.size == len(cands) else float(values_np[0])
             out.append(
                 Proposal(
-                    c, strategy, mean=mean, std=std, acquisition=acq_v,
+                    c,
+                    strategy,
+                    mean=mean,
+                    std=std,
+                    acquisition=acq_v,
                     reason=_reason(self.acquisition, len(state.ok), len(state.pending)),
                 )
             )
@@ -234,7 +246,7 @@ class BOProposer:
         if all(not isinstance(p, Real) for p in space.parameters) and combos <= self.n_candidates:
             grid = itertools.product(*[_levels(p) for p in space.parameters])
             names = space.names
-            cands = [Candidate(dict(zip(names, g))) for g in grid]
+            cands = [Candidate(dict(zip(names, g, strict=True))) for g in grid]
             cands = [c for c in cands if space.feasible(c.params) and c.id not in taken]
         else:
             cands = [c for c in space.sample(self.n_candidates, rng(seed)) if c.id not in taken]
@@ -245,9 +257,7 @@ class BOProposer:
         return optimize_acqf_discrete(acq, q=min(n, len(unique)), choices=choices, max_batch_size=2048)
 
     # -- analytic fallback for non-BoTorch surrogates ------------------------------------------
-    def _analytic(
-        self, model: Any, state: CampaignState, Y: np.ndarray, n: int, seed: int
-    ) -> list[Proposal]:
+    def _analytic(self, model: Any, state: CampaignState, Y: np.ndarray, n: int, seed: int) -> list[Proposal]:
         from scipy.stats import norm
 
         space = state.space
@@ -265,7 +275,7 @@ class BOProposer:
         known = [o.candidate for o in state.observations] + list(state.pending)
         if known:
             near = _sqdist_min(Xc, space.encode(known)) < 1e-6
-            cands = [c for c, skip in zip(cands, near) if not skip]
+            cands = [c for c, skip in zip(cands, near, strict=True) if not skip]
             Xc = Xc[~near]
         if not cands:
             return []
@@ -289,10 +299,13 @@ class BOProposer:
         signs = [o.sign for o in state.objectives]
         sub = type(pred)(pred.mean[chosen], pred.std[chosen])
         out = []
-        for j, (mean, std) in zip(chosen, prediction_dicts(sub, names, signs)):
+        for j, (mean, std) in zip(chosen, prediction_dicts(sub, names, signs), strict=True):
             out.append(
                 Proposal(
-                    cands[j], f"bo:{self.acquisition}-analytic", mean=mean, std=std,
+                    cands[j],
+                    f"bo:{self.acquisition}-analytic",
+                    mean=mean,
+                    std=std,
                     acquisition=float(score[j]),
                     reason=_reason(self.acquisition, len(state.ok), len(state.pending)),
                 )
@@ -347,9 +360,7 @@ def _fixed_features(space: Any, discrete: list[Any]) -> list[dict[int, float]]:
     out = []
     for combo in itertools.product(*levels):
         params = {name: v for name, v, _ in combo}
-        excluded = [
-            c for c in space.constraints if c.kind == "excluded" and set(c.values) <= set(params)
-        ]
+        excluded = [c for c in space.constraints if c.kind == "excluded" and set(c.values) <= set(params)]
         if any(not c.satisfied(params) for c in excluded):
             continue
         fixed: dict[int, float] = {}
@@ -361,6 +372,10 @@ def _fixed_features(space: Any, discrete: list[Any]) -> list[dict[int, float]]:
 
 
 def _reason(acq: str, n_obs: int, n_pending: int) -> str:
-    what = {"qlognei": "noisy expected improvement", "qlogei": "expected improvement", "qucb": "upper confidence bound"}[acq]
+    what = {
+        "qlognei": "noisy expected improvement",
+        "qlogei": "expected improvement",
+        "qucb": "upper confidence bound",
+    }[acq]
     extra = f", {n_pending} pending" if n_pending else ""
     return f"highest {what} given {n_obs} observations{extra}"

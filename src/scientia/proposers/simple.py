@@ -49,9 +49,7 @@ class SpaceFillingProposer:
         taken = state.taken_ids()
         sobol = qmc.Sobol(d=space.dim, scramble=True, seed=gen)
         m = 1 << int(np.ceil(np.log2(max(8 * n, 16))))
-        cands = [
-            c for c in space.decode(sobol.random(m)) if space.feasible(c.params) and c.id not in taken
-        ]
+        cands = [c for c in space.decode(sobol.random(m)) if space.feasible(c.params) and c.id not in taken]
         chosen = fill_random([], cands, n, self.name, "Sobol space-filling design")
         if len(chosen) < n:  # constraints cut most of the cube: fall back to rejection sampling
             extra = [c for c in space.sample(4 * n, gen) if c.id not in taken]

@@ -73,9 +73,7 @@ class ExcludedCombination:
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": "excluded",
-            "values": {
-                k: dict(v) if isinstance(v, Mapping) else list(v) for k, v in self.values.items()
-            },
+            "values": {k: dict(v) if isinstance(v, Mapping) else list(v) for k, v in self.values.items()},
         }
 
 
@@ -90,6 +88,4 @@ def constraint_from_dict(data: Mapping[str, Any]) -> Constraint:
         return LinearInequality(**data)
     if kind == "excluded":
         return ExcludedCombination(**data)
-    raise ConfigError(
-        f"unknown constraint kind {kind!r}{did_you_mean(str(kind), ['linear', 'excluded'])}"
-    )
+    raise ConfigError(f"unknown constraint kind {kind!r}{did_you_mean(str(kind), ['linear', 'excluded'])}")

@@ -46,9 +46,7 @@ class Real:
         try:
             v = float(value)
         except (TypeError, ValueError):
-            raise ValidationError(
-                f"parameter {self.name!r}: expected a number, got {value!r}"
-            ) from None
+            raise ValidationError(f"parameter {self.name!r}: expected a number, got {value!r}") from None
         if not (self.low <= v <= self.high):
             raise ValidationError(
                 f"parameter {self.name!r}: value {v:g} is outside [{self.low:g}, {self.high:g}]"
@@ -106,16 +104,12 @@ class Integer:
         try:
             f = float(value)
         except (TypeError, ValueError):
-            raise ValidationError(
-                f"parameter {self.name!r}: expected an integer, got {value!r}"
-            ) from None
+            raise ValidationError(f"parameter {self.name!r}: expected an integer, got {value!r}") from None
         if not f.is_integer():
             raise ValidationError(f"parameter {self.name!r}: expected an integer, got {value!r}")
         v = int(f)
         if not (self.low <= v <= self.high):
-            raise ValidationError(
-                f"parameter {self.name!r}: value {v} is outside [{self.low}, {self.high}]"
-            )
+            raise ValidationError(f"parameter {self.name!r}: value {v} is outside [{self.low}, {self.high}]")
         return v
 
     def sample(self, rng: np.random.Generator, n: int) -> list[Any]:
@@ -210,6 +204,7 @@ class Categorical:
     encoding: Literal["auto", "onehot", "descriptors", "descriptors+onehot"] = "auto"
     max_components: int = 8
     kind: Literal["categorical"] = field(default="categorical", init=False)
+    _table: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "choices", tuple(str(c) for c in self.choices))
@@ -225,10 +220,7 @@ class Categorical:
         if isinstance(self.descriptors, Mapping):
             missing = [c for c in self.choices if c not in self.descriptors]
             if missing:
-                raise ConfigError(
-                    f"parameter {self.name!r}: descriptor table has no row for {missing[0]!r}"
-                )
-        object.__setattr__(self, "_table", None)
+                raise ConfigError(f"parameter {self.name!r}: descriptor table has no row for {missing[0]!r}")
 
     @property
     def uses_descriptors(self) -> bool:
@@ -236,7 +228,7 @@ class Categorical:
 
     def table(self) -> np.ndarray:
         """Return the encoding matrix, shape (n_choices, width), computed once."""
-        cached = getattr(self, "_table")
+        cached = self._table
         if cached is not None:
             return cached
         if not self.uses_descriptors:

@@ -39,9 +39,7 @@ class ParameterSpace:
 
     kind = "parameters"
 
-    def __init__(
-        self, parameters: Sequence[Parameter], constraints: Sequence[Constraint] = ()
-    ) -> None:
+    def __init__(self, parameters: Sequence[Parameter], constraints: Sequence[Constraint] = ()) -> None:
         names = [p.name for p in parameters]
         if not names:
             raise ConfigError("a space needs at least one parameter")
@@ -286,8 +284,7 @@ class PoolSpace(ParameterSpace):
         c = super().candidate(params)
         if c.id not in self.index:
             raise ValidationError(
-                "combination " + ", ".join(f"{k}={v}" for k, v in c.params.items())
-                + " is not in the pool"
+                "combination " + ", ".join(f"{k}={v}" for k, v in c.params.items()) + " is not in the pool"
             )
         return c
 
@@ -340,7 +337,9 @@ def _descriptors_from_columns(
         return {choice: list(raw[i]) for i, choice in enumerate(first.index)}
     if not all(first[c].dtype.kind in "if" for c in dcols):
         raise ConfigError(f"descriptor columns for {col!r} must be numeric, or one SMILES column")
-    return {choice: [float(v) for v in row] for choice, row in zip(first.index, first.to_numpy())}
+    return {
+        choice: [float(v) for v in row] for choice, row in zip(first.index, first.to_numpy(), strict=True)
+    }
 
 
 def space_from_dict(data: Mapping[str, Any]) -> ParameterSpace:
