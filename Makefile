@@ -19,7 +19,7 @@ $(PY):
 	$(PIP) install --upgrade pip setuptools wheel -q
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PIP) install $(TORCH) -e ".[chem,web,dev]"
+	$(PIP) install $(TORCH) -e ".[chem,sr,web,dev,bench]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -44,6 +44,7 @@ typecheck: $(STAMP)
 
 bench-smoke: $(STAMP)
 	$(PY) benchmarks/reaction_bo.py --smoke
+	$(PY) benchmarks/feynman.py --smoke
 
 # The full reaction benchmark. BayBE's chemistry extra pins another rdkit release, so its stage
 # runs from a virtualenv of its own (.venv-baybe); every trace records the versions it ran with.
