@@ -45,6 +45,8 @@ typecheck: $(STAMP)
 bench-smoke: $(STAMP)
 	$(PY) benchmarks/reaction_bo.py --smoke
 	$(PY) benchmarks/feynman.py --smoke
+	$(PY) benchmarks/anomaly.py --smoke
+	$(PY) benchmarks/labelling.py --smoke
 
 # The full reaction benchmark. BayBE's chemistry extra pins another rdkit release, so its stage
 # runs from a virtualenv of its own (.venv-baybe); every trace records the versions it ran with.

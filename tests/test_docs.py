@@ -106,3 +106,31 @@ def test_every_config_key_is_documented():
         if not any(form.format(f) in text for form in forms)
     ]
     assert not missing, f"undocumented config keys: {missing}"
+
+
+def _subcommands() -> list[tuple[str, str, list[str]]]:
+    """(group, subcommand, option spellings) for every command group such as ``curate``."""
+    group = typer.main.get_command(app)
+    out = []
+    for name, cmd in group.commands.items():  # type: ignore[attr-defined]
+        for sub, subcmd in getattr(cmd, "commands", {}).items():
+            opts = [
+                o
+                for p in subcmd.params
+                if p.param_type_name == "option"
+                for o in (*p.opts, *p.secondary_opts)
+            ]
+            out.append((name, sub, opts))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("group", "sub", "opts"), _subcommands(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_subcommand_and_its_options_are_documented(group, sub, opts):
+    # a group's subcommands and all their options appear in its cli.md section or its own page
+    page = DOC.parent / f"{group}.md"
+    text = _sections().get(group, "") + (page.read_text(encoding="utf-8") if page.exists() else "")
+    assert f"scientia {group} {sub}" in text, f"`scientia {group} {sub}` is not documented"
+    missing = [o for o in opts if f"`{o}" not in text and f"{o} " not in text and f"[{o}" not in text]
+    assert not missing, f"options of `scientia {group} {sub}` not documented: {missing}"

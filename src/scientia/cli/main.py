@@ -4,6 +4,8 @@
 * :mod:`scientia.cli.manual` — ``suggest`` and ``observe`` (a person runs the experiments)
 * :mod:`scientia.cli.views` — ``status`` and ``export``
 * :mod:`scientia.cli.data` — ``datasets``
+* :mod:`scientia.cli.curate` — ``curate detect`` and ``curate label``
+* :mod:`scientia.cli.equations` — ``equations fit`` (equation discovery)
 
 Logging is configured here and nowhere else (the library only adds a ``NullHandler``).
 """
@@ -16,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from scientia.cli import campaign, data, manual, views
+from scientia.cli import campaign, curate, data, equations, manual, views
 
 __all__ = ["app", "main"]
 
@@ -35,6 +37,8 @@ app.command("run")(campaign.run)
 app.command("status")(views.status)
 app.command("export")(views.export)
 app.command("datasets")(data.datasets)
+app.add_typer(curate.app, name="curate")
+app.add_typer(equations.app, name="equations")
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
