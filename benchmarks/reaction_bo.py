@@ -21,7 +21,8 @@ Protocol
   rows), ``baybe`` (BayBE defaults: one ``SubstanceParameter`` per SMILES column with Mordred
   descriptors and default decorrelation, search space = the rows present in the table,
   ``NumericalTarget("yield")`` maximised, default ``TwoPhaseMetaRecommender``, no re-recommending
-  measured/recommended/pending points), ``scientia-descriptors`` and ``scientia-onehot``
+  measured/recommended/pending points), ``scientia-descriptors``, ``scientia-onehot`` and
+  ``scientia-descriptors+onehot`` (both encodings side by side)
   (:func:`run_scientia`, which calls ``scientia.benchmarking.run_pool_campaign``).
 * Each (method, table, seed) trace is written as soon as it finishes to
   ``<out>/reaction_bo/traces/<method>/<table>/seed_<k>.json`` with the versions of the producing
@@ -71,12 +72,12 @@ from pathlib import Path
 import numpy as np
 
 TABLES = ("suzuki_miyaura", "buchwald_hartwig")
-METHODS = ("random", "baybe", "scientia-descriptors", "scientia-onehot")
+METHODS = ("random", "baybe", "scientia-descriptors", "scientia-onehot", "scientia-descriptors+onehot")
 OURS = "scientia-descriptors"
 N_START = 5
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results"
-COLORS = dict(zip(METHODS, ("grey", "tab:orange", "tab:blue", "tab:green"), strict=True))
+COLORS = dict(zip(METHODS, ("grey", "tab:orange", "tab:blue", "tab:green", "tab:purple"), strict=True))
 
 
 class StageUnavailableError(RuntimeError):
@@ -148,7 +149,7 @@ def run_scientia(table_df, start_idx, seed, budget, batch, encoding, params=None
         Start rows, measured first.
     seed, budget, batch : int
         Seed, total experiments (start rows included) and batch size.
-    encoding : {"descriptors", "onehot"}
+    encoding : {"descriptors", "onehot", "descriptors+onehot"}
         Featurisation of the SMILES parameters.
     params : list of str, optional
         Parameter columns; default every ``*_SMILES`` column.
@@ -376,7 +377,13 @@ def _method_row(trs, thr, budget, pos, key):
 def summarise(out: Path, table_names, seeds: int, budget: int, batch: int) -> dict:
     """Summarise every method's traces; write ``reaction_bo.{json,md,png}`` under ``out``."""
     summary, curves, pos, commands = {}, {}, {}, set()
-    pairs = [(OURS, "baybe"), (OURS, "scientia-onehot"), ("baybe", "random"), (OURS, "random")]
+    pairs = [
+        (OURS, "baybe"),
+        (OURS, "scientia-onehot"),
+        ("scientia-descriptors+onehot", "baybe"),
+        ("baybe", "random"),
+        (OURS, "random"),
+    ]
     for table in table_names:
         df, _ = load_table(table)
         thr = thresholds(df["yield"])
