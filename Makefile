@@ -27,7 +27,6 @@ install: $(STAMP)
 demo: $(STAMP)
 	rm -f examples/suzuki.sqlite
 	$(VENV)/bin/scientia run examples/suzuki.toml --budget 50 --report demo-report.html
-	@echo "report written to demo-report.html"
 
 test: $(STAMP)
 	$(PY) -m pytest -q
