@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from scientia.campaign.state import CampaignState
     from scientia.proposers.base import Proposal
 
-__all__ = ["Evaluator", "Proposer", "Space", "Surrogate"]
+__all__ = ["Detector", "Evaluator", "Proposer", "Space", "Surrogate"]
 
 
 @runtime_checkable
@@ -58,3 +58,19 @@ class Evaluator(Protocol):
     """Measures candidates; a failed experiment is an ``Observation(status="failed")``."""
 
     def evaluate(self, candidates: Sequence[Candidate]) -> list[Observation]: ...
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """A rare-event trigger: learn the background, score events, flag the rare ones.
+
+    ``fit(X (n, d), seed)`` learns the background and calibrates the threshold; ``score(X)``
+    returns shape (n,), higher = more anomalous; ``flag(X)`` returns a boolean mask (n,) of the
+    events whose score exceeds ``threshold_``.
+    """
+
+    rate: float
+
+    def fit(self, X: np.ndarray, seed: Seed = None) -> Detector: ...
+    def score(self, X: np.ndarray) -> np.ndarray: ...
+    def flag(self, X: np.ndarray) -> np.ndarray: ...

@@ -15,11 +15,13 @@ implementations pass them (``tests/conformance``); a plugin should too::
 and :func:`~scientia.testing.fakes.make_state`, a ready-made campaign snapshot.
 """
 
+from scientia.curate.select.checks import check_detector
 from scientia.testing.checks import check_evaluator, check_proposer, check_space, check_surrogate
 from scientia.testing.fakes import QuadraticEvaluator, make_state
 
 __all__ = [
     "QuadraticEvaluator",
+    "check_detector",
     "check_evaluator",
     "check_proposer",
     "check_space",

@@ -1,4 +1,4 @@
-"""The :class:`Detector` role and the calibration every detector shares.
+"""The calibration every detector shares (the :class:`Detector` role is in :mod:`scientia.protocols`).
 
 A detector learns what ordinary ("background") data looks like, scores new data (higher = more
 anomalous) and flags the events whose score exceeds a threshold set so that a chosen fraction of
@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
 from scientia.errors import ValidationError
+from scientia.protocols import Detector  # the role lives with the others; re-exported here
 from scientia.seeding import Seed, rng
 
 __all__ = [
@@ -41,22 +42,6 @@ class NotFittedError(ValidationError):
 
 class CalibrationWarning(UserWarning):
     """The calibration set is too small to resolve the requested accept rate."""
-
-
-@runtime_checkable
-class Detector(Protocol):
-    """A rare-event trigger: learn the background, score events, flag the rare ones.
-
-    ``fit(X (n, d), seed)`` learns the background and calibrates the threshold; ``score(X)``
-    returns shape (n,), higher = more anomalous; ``flag(X)`` returns a boolean mask (n,) of the
-    events whose score exceeds ``threshold_``.
-    """
-
-    rate: float
-
-    def fit(self, X: np.ndarray, seed: Seed = None) -> Detector: ...
-    def score(self, X: np.ndarray) -> np.ndarray: ...
-    def flag(self, X: np.ndarray) -> np.ndarray: ...
 
 
 def as_matrix(X: Any, name: str = "X", n_features: int | None = None) -> np.ndarray:
