@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from scientia.hypothesize.symbolic._limits import call_with_limit
 from scientia.hypothesize.symbolic.expressions import (
     compile_expr,
     complexity,
@@ -152,13 +153,14 @@ class CandidatePool:
         return out[:max_size]
 
 
-def simplified(expr: sp.Expr, max_complexity: int = 40) -> sp.Expr:
-    """SymPy's ``simplify`` when the expression is small enough and it does not grow."""
+def simplified(expr: sp.Expr, max_complexity: int = 40, seconds: float = 2.0) -> sp.Expr:
+    """SymPy's ``simplify`` when the expression is small enough, it does not grow, and it
+    finishes within ``seconds`` (trigonometric simplification can otherwise take minutes)."""
     size = complexity(expr)
     if size > max_complexity:
         return expr
     try:
-        new = sp.simplify(expr)
+        new = call_with_limit(lambda: sp.simplify(expr), seconds, expr)
     except (TypeError, ValueError, RecursionError, ZeroDivisionError):  # pragma: no cover
         return expr
     if isinstance(new, sp.Expr) and complexity(new) <= size and not new.has(sp.zoo, sp.nan, sp.I):

@@ -14,6 +14,8 @@ import math
 import numpy as np
 import sympy as sp
 
+from scientia.hypothesize.symbolic._limits import call_with_limit
+
 __all__ = ["is_symbolic_solution", "r2_score"]
 
 
@@ -58,8 +60,11 @@ def _constant(expr: sp.Expr) -> bool:
     return not expr.free_symbols and expr.is_finite is not False and not expr.has(sp.nan, sp.zoo)
 
 
-def is_symbolic_solution(model: sp.Expr | str, truth: sp.Expr | str) -> bool:
+def is_symbolic_solution(model: sp.Expr | str, truth: sp.Expr | str, seconds: float = 10.0) -> bool:
     """True if ``model`` equals ``truth`` up to an additive or a multiplicative constant.
+
+    Each SymPy simplification gets at most ``seconds``; a check that cannot be decided in time
+    counts as not solved.
 
     Parameters
     ----------
@@ -78,14 +83,14 @@ def is_symbolic_solution(model: sp.Expr | str, truth: sp.Expr | str) -> bool:
     m, t = _plain(model), _plain(truth)
     if not _screen(m, t):
         return False
-    try:
-        diff = sp.simplify(m - t)
-        if _constant(diff):
+    try:  # each simplification is bounded: an undecided check counts as not solved
+        diff = call_with_limit(lambda: sp.simplify(m - t), seconds, None)
+        if diff is not None and _constant(diff):
             return True
         if t == 0:
             return False
-        ratio = sp.simplify(m / t)
-        return _constant(ratio) and ratio != 0
+        ratio = call_with_limit(lambda: sp.simplify(m / t), seconds, None)
+        return ratio is not None and _constant(ratio) and ratio != 0
     except (TypeError, ValueError, RecursionError, ZeroDivisionError):  # pragma: no cover
         return False
 
