@@ -181,6 +181,8 @@ class Campaign:
         for p in pending:
             if p.id not in explicit:  # a row naming its proposal keeps it from being matched twice
                 free.setdefault(p.candidate.id, []).append(p.id)
+        pending_ids = {p.id for p in pending}
+        named: set[str] = set()
         events = []
         for i, obs in enumerate(observations):
             cand = self.space.candidate(obs.candidate.params)
@@ -191,6 +193,13 @@ class Campaign:
                         f"observation {i + 1} has no value for objective {sorted(missing)[0]!r}"
                     )
             pid = obs.proposal_id
+            if pid is not None and (pid not in pending_ids or pid in named):
+                raise ValidationError(
+                    f"observation {i + 1} answers proposal {pid!r}, which is not pending in campaign "
+                    f"{self.name!r} (unknown, already observed, rejected, or named twice); nothing was written"
+                )
+            if pid is not None:
+                named.add(pid)
             if pid is None and free.get(cand.id):
                 pid = free[cand.id].pop(0)
             meta = {**obs.metadata, "source": source} if source is not None else obs.metadata
