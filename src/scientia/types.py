@@ -179,6 +179,8 @@ class Prediction:
             std = std[:, None]
         if mean.shape != std.shape:
             raise ValidationError(f"mean shape {mean.shape} differs from std shape {std.shape}")
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std))):
+            raise ValidationError("a prediction's mean and std must be finite numbers")
         if np.any(std < 0):
             raise ValidationError("std must be non-negative")
         object.__setattr__(self, "mean", mean)
@@ -190,6 +192,9 @@ class Prediction:
     def quantile(self, q: float) -> np.ndarray:
         """Return the ``q`` quantile of a Gaussian with this mean and std, shape (n, m)."""
         from scipy.stats import norm
+
+        if not 0 < q < 1:
+            raise ValidationError(f"quantile q must lie in (0, 1); got {q}")
 
         return self.mean + norm.ppf(q) * self.std
 

@@ -200,3 +200,17 @@ def test_prediction_interval_level_must_lie_in_0_1(level):
     # a level outside (0, 1) is refused
     with pytest.raises(ValidationError, match="level"):
         Prediction(np.zeros(1), np.ones(1)).interval(level)
+
+
+def test_prediction_rejects_non_finite_values_and_bad_quantiles():
+    # NaN in a prediction, or a quantile outside (0, 1), is a clear error
+    import numpy as np
+    import pytest
+
+    from scientia.errors import ValidationError
+    from scientia.types import Prediction
+
+    with pytest.raises(ValidationError, match="finite"):
+        Prediction(np.zeros(2), np.array([1.0, np.nan]))
+    with pytest.raises(ValidationError, match="quantile"):
+        Prediction(np.zeros(2), np.ones(2)).quantile(1.5)
