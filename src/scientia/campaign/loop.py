@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from scientia.campaign.build import build_evaluator, build_proposer, build_space, table_hash
+from scientia.campaign.history import History, QueueItem
 from scientia.campaign.state import CampaignState, Objective
 from scientia.config import CampaignConfig, parse_config
-from scientia.errors import EvaluationError, LedgerError, ValidationError
+from scientia.errors import EvaluationError, LedgerError, UnknownNameError, ValidationError
 from scientia.ledger.store import Ledger, NewEvent
 from scientia.proposers.base import Proposal
 from scientia.types import Candidate, Observation
@@ -67,6 +68,7 @@ class Campaign:
         self.objectives = tuple(Objective(o.name, o.direction) for o in self.config.objectives)
         self.proposer = build_proposer(self.config)
         self._evaluator = evaluator
+        self._history: History | None = None
 
     # -- construction --------------------------------------------------------------------------
     @classmethod
@@ -99,40 +101,98 @@ class Campaign:
             self._evaluator = build_evaluator(self.config, self.space)
         return self._evaluator
 
-    # -- replay --------------------------------------------------------------------------------
-    def _replay(self) -> tuple[list[Proposal], list[Observation], set[str], set[str]]:
-        proposals: list[Proposal] = []
-        observations: list[Observation] = []
-        rejected: set[str] = set()  # proposal ids
-        answered: set[str] = set()  # proposal ids with an observation
-        for e in self.ledger.events(self.id):
-            if e.kind == "proposal":
-                proposals.append(Proposal.from_dict(e.payload))
-            elif e.kind == "observation":
-                obs = Observation.from_dict(e.payload)
-                observations.append(obs)
-                if obs.proposal_id:
-                    answered.add(obs.proposal_id)
-            elif e.kind == "review" and e.payload.get("decision") == "reject":
-                rejected.add(e.payload["proposal_id"])
-        return proposals, observations, rejected, answered
+    # -- history -------------------------------------------------------------------------------
+    def history(self) -> History:
+        """The campaign's events folded into proposals, decisions and observations.
+
+        Kept between calls and brought up to date by reading only the events appended since
+        (by this or any other process).
+        """
+        if self._history is None:
+            self._history = History(human_review=self.config.review == "human")
+        h = self._history
+        h.apply(self.ledger.events(self.id, since=h.last_seq))
+        return h
 
     def state(self) -> CampaignState:
-        """Rebuild the campaign's state from its ledger."""
-        proposals, observations, rejected, answered = self._replay()
-        by_id = {p.id: p for p in proposals}
-        pending = tuple(p.candidate for p in proposals if p.id not in answered and p.id not in rejected)
-        excluded = frozenset(by_id[r].candidate.id for r in rejected if r in by_id)
-        rounds = len({p.id.split(".")[0] for p in proposals})
-        return CampaignState(self.space, self.objectives, tuple(observations), pending, excluded, rounds)
+        """The campaign's state as proposers see it (open proposals count as pending)."""
+        h = self.history()
+        pending = tuple(p.candidate for p in h.open_proposals())
+        return CampaignState(
+            self.space, self.objectives, tuple(h.observations), pending, h.rejected_candidates(), h.rounds
+        )
 
     def pending_proposals(self) -> list[Proposal]:
-        """Proposals recorded but neither observed nor rejected, oldest first."""
-        proposals, _, rejected, answered = self._replay()
-        return [p for p in proposals if p.id not in answered and p.id not in rejected]
+        """Proposals recorded but neither observed nor rejected, oldest first (awaiting review
+        included)."""
+        return self.history().open_proposals()
+
+    def queue(self, status: str | None = None) -> list[QueueItem]:
+        """Every proposal with its status, oldest first; ``status`` keeps one kind."""
+        if status is not None and status not in _STATUSES:
+            raise ValidationError(f"unknown status {status!r}; expected one of {', '.join(_STATUSES)}")
+        items = self.history().items()
+        return [i for i in items if status is None or i.status == status]
+
+    def review(
+        self,
+        proposal_id: str,
+        decision: str,
+        *,
+        reason: str | None = None,
+        changes: Mapping[str, Any] | None = None,
+        actor: str = "user",
+    ) -> QueueItem:
+        """Approve, edit or reject a proposal; the decision is recorded in the ledger.
+
+        ``edit`` applies ``changes`` (parameter -> value) to the proposed candidate, checks the
+        result against the space and approves it. ``reject`` needs a ``reason``; a rejected
+        candidate is never proposed again in this campaign. A proposal is decided once: a
+        second decision (e.g. from another browser) is refused, naming the first.
+        """
+        if decision not in _DECISIONS:
+            raise ValidationError(f"unknown decision {decision!r}; expected one of {', '.join(_DECISIONS)}")
+        h = self.history()
+        if proposal_id not in h.proposals:
+            raise UnknownNameError.for_name("proposal", proposal_id, h.proposals)
+        current = h.status(proposal_id)
+        if proposal_id in h.decisions or current in ("observed", "rejected"):
+            raise ValidationError(f"proposal {proposal_id!r} is already {_describe(h, proposal_id)}")
+        payload: dict[str, Any] = {"proposal_id": proposal_id, "decision": decision}
+        proposal = h.proposals[proposal_id]
+        if decision == "reject":
+            reason = (reason or "").strip()
+            if not reason:
+                raise ValidationError("a rejection needs a reason (it is kept in the ledger for the record)")
+            payload["candidate"] = proposal.candidate.to_dict()
+        if decision == "edit":
+            if not changes:
+                raise ValidationError("an edit needs at least one changed parameter value")
+            unknown = [k for k in changes if k not in self.space.names]
+            if unknown:
+                raise UnknownNameError.for_name("parameter", unknown[0], self.space.names)
+            edited = self.space.candidate({**proposal.candidate.params, **changes})
+            if edited.id == proposal.candidate.id:
+                raise ValidationError("the edit changes nothing; approve the proposal instead")
+            if edited.id in h.rejected_candidates():
+                raise ValidationError("the edited experiment was rejected earlier in this campaign")
+            payload["original"] = proposal.candidate.to_dict()
+            payload["candidate"] = edited.to_dict()
+        if reason:
+            if len(reason) > _MAX_REASON:
+                raise ValidationError(f"the reason is longer than {_MAX_REASON} characters")
+            payload["reason"] = reason
+        if (
+            self.ledger.append(self.id, "review", payload, actor=actor, dedup_key=f"review:{proposal_id}")
+            is None
+        ):
+            h = self.history()
+            raise ValidationError(f"proposal {proposal_id!r} is already {_describe(h, proposal_id)}")
+        h = self.history()
+        return QueueItem(h.proposals[proposal_id], h.status(proposal_id), h.decisions.get(proposal_id))
 
     def observations(self) -> list[Observation]:
-        return list(self._replay()[1])
+        return list(self.history().observations)
 
     # -- the loop's steps ----------------------------------------------------------------------
     def suggest(self, n: int | None = None, actor: str = "scientia") -> list[Proposal]:
@@ -160,7 +220,13 @@ class Campaign:
             NewEvent("proposal", {**p.to_dict(), "round": rnd, "seconds": seconds}, actor, f"proposal:{p.id}")
             for p in stamped
         ]
-        self.ledger.append_many(self.id, events)
+        try:
+            self.ledger.append_many(self.id, events)
+        except ValidationError:
+            raise ValidationError(
+                f"another proposal round (r{rnd:04d}) was recorded in campaign {self.name!r} at the "
+                "same time; nothing was written, ask again for proposals"
+            ) from None
         return stamped
 
     def observe(
@@ -233,9 +299,12 @@ class Campaign:
         remaining = (budget - len(state.observations)) if budget is not None else self.config.batch_size
         if remaining <= 0:
             return []
-        todo = self.pending_proposals()
-        if not todo:
+        h = self.history()
+        todo = [p for p in h.open_proposals() if h.status(p.id) == "approved"]
+        if not todo and not h.open_proposals():
             todo = self.suggest(min(self.config.batch_size, remaining))
+            if self.config.review == "human":
+                return []  # the new proposals wait for a reviewer
         out = []
         for p in todo[:remaining]:
             obs = self._evaluate_one(p)
@@ -287,8 +356,7 @@ class Campaign:
         """Observations as a table: parameters, outcomes, status, proposal and prediction."""
         import pandas as pd
 
-        proposals, _, _, _ = self._replay()
-        by_id = {p.id: p for p in proposals}
+        by_id = self.history().proposals
         rows = []
         for e in self.ledger.events(self.id, kinds=["observation"]):
             o = Observation.from_dict(e.payload)
@@ -311,6 +379,20 @@ class Campaign:
             rows.append(row)
         cols = ["seq", *self.space.names, *[o.name for o in self.objectives]]
         return pd.DataFrame(rows, columns=cols + [c for c in (rows[0] if rows else {}) if c not in cols])
+
+
+_STATUSES = ("awaiting", "approved", "rejected", "observed")
+_DECISIONS = ("approve", "edit", "reject")
+_MAX_REASON = 2000
+
+
+def _describe(h: History, pid: str) -> str:
+    """'rejected by alice at …' / 'observed' for error messages."""
+    d = h.decisions.get(pid)
+    word = {"approve": "approved", "edit": "edited and approved", "reject": "rejected"}
+    if d is not None:
+        return f"{word.get(d['decision'], d['decision'])} by {d['actor']} at {d['at']}"
+    return h.status(pid)
 
 
 def candidate_rows(space: Any, rows: Sequence[Mapping[str, Any]]) -> list[Candidate]:

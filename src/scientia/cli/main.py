@@ -2,6 +2,7 @@
 
 * :mod:`scientia.cli.campaign` — ``init`` and ``run`` (from a TOML config)
 * :mod:`scientia.cli.manual` — ``suggest`` and ``observe`` (a person runs the experiments)
+* :mod:`scientia.cli.queue` — ``queue`` (review proposals)
 * :mod:`scientia.cli.views` — ``status`` and ``export``
 * :mod:`scientia.cli.data` — ``datasets``
 * :mod:`scientia.cli.curate` — ``curate detect`` and ``curate label``
@@ -18,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from scientia.cli import campaign, curate, data, equations, manual, views
+from scientia.cli import campaign, curate, data, equations, manual, queue, views
 
 __all__ = ["app", "main"]
 
@@ -33,6 +34,7 @@ app = typer.Typer(
 app.command("init")(campaign.init)
 app.command("suggest")(manual.suggest)
 app.command("observe")(manual.observe)
+app.command("queue")(queue.queue)
 app.command("run")(campaign.run)
 app.command("status")(views.status)
 app.command("export")(views.export)

@@ -139,9 +139,11 @@ class Ledger:
                 return
             except OperationalError as exc:
                 # another process creating the same new ledger ran its CREATE TABLE between our
-                # existence check and ours (SQLite DDL is not transactional here): look again
-                if "already exists" in str(exc) and attempt < 9:
-                    time.sleep(0.02 * (attempt + 1))
+                # existence check and ours (SQLite DDL is not transactional here), or held the
+                # write lock when our read transaction tried to write (SQLite reports that at once,
+                # without waiting, to avoid a deadlock): look again
+                if ("already exists" in str(exc) or "locked" in str(exc)) and attempt < 9:
+                    time.sleep(0.05 * (attempt + 1))
                     continue
                 raise LedgerError(f"cannot open ledger {self.location!r}: {exc.orig}") from None
             except sa.exc.DatabaseError as exc:
