@@ -135,6 +135,14 @@ class EvaluatorConfig(_Strict):
         return self
 
 
+class StopConfig(_Strict):
+    """When ``run`` stops before its budget (every rule is off unless given)."""
+
+    target: float | None = None
+    min_expected_improvement: float | None = Field(default=None, gt=0, lt=1)
+    max_minutes: float | None = Field(default=None, gt=0)
+
+
 class CampaignConfig(_Strict):
     """A whole campaign, as written in a TOML file."""
 
@@ -150,6 +158,7 @@ class CampaignConfig(_Strict):
     surrogate: SurrogateConfig = Field(default_factory=SurrogateConfig)
     proposer: ProposerConfig = Field(default_factory=ProposerConfig)
     evaluator: EvaluatorConfig = Field(default_factory=EvaluatorConfig)
+    stop: StopConfig = Field(default_factory=StopConfig)
 
     @field_validator("objectives")
     @classmethod

@@ -175,3 +175,13 @@ def test_run_report_folder_must_exist(cli, tiny_toml, tmp_path, user_error):
     # a report path in a missing folder is refused before anything runs
     user_error(cli("run", tiny_toml, "--budget", 5, "--report", "missing/report.html"), "report")
     assert not (tmp_path / "scientia.sqlite").exists()
+
+
+def test_run_stops_at_target_and_says_so(cli, tiny_toml):
+    # the tiny table's best yield is 3 * 4 + 2 = 14; a target of 10 is reached well before 23
+    r = cli("run", tiny_toml, "--budget", "23", "--set", "stop.target=10")
+    assert r.exit_code == 0, r.output
+    assert "stopped early: target yield >= 10 reached" in r.stdout
+    r = cli("run", tiny_toml, "--budget", "23")  # without the rule (resumable key) it finishes
+    assert r.exit_code == 0, r.output
+    assert "stopped early" not in r.stdout and "23" in r.stdout

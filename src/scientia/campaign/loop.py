@@ -19,7 +19,7 @@ import numpy as np
 from scientia.campaign.build import build_evaluator, build_proposer, build_space, table_hash
 from scientia.campaign.history import History, QueueItem
 from scientia.campaign.state import CampaignState, Objective
-from scientia.config import CampaignConfig, parse_config
+from scientia.config import CampaignConfig, StopConfig, parse_config
 from scientia.errors import EvaluationError, LedgerError, UnknownNameError, ValidationError
 from scientia.ledger.store import Ledger, NewEvent
 from scientia.proposers.base import Proposal
@@ -69,6 +69,7 @@ class Campaign:
         self.proposer = build_proposer(self.config)
         self._evaluator = evaluator
         self._history: History | None = None
+        self.stop_reason: str | None = None  # why the last ``run`` ended
 
     # -- construction --------------------------------------------------------------------------
     @classmethod
@@ -316,12 +317,18 @@ class Campaign:
         return out
 
     def run(
-        self, budget: int | None = None, callback: Callable[[Progress], None] | None = None
+        self,
+        budget: int | None = None,
+        callback: Callable[[Progress], None] | None = None,
+        stop: StopConfig | None = None,
     ) -> CampaignState:
         """Run the closed loop until the campaign holds ``budget`` observations.
 
         ``budget`` counts every observation of the campaign (also those of earlier runs), so
-        running again after an interruption finishes the same campaign.
+        running again after an interruption finishes the same campaign. The stopping rules
+        (``stop``, default: the config's ``[stop]``) may end the run earlier: a target value
+        reached, too little expected improvement left, or a wall-clock limit. Why the run
+        ended is in :attr:`stop_reason` (and, for a rule, in a ledger ``note`` event).
         """
         budget = budget or self.config.budget
         if budget is None:
@@ -333,6 +340,8 @@ class Campaign:
             )
         self._sync_evaluator()
         obj = self.objectives[0]
+        started = time.monotonic()
+        self.stop_reason = "budget"
         while True:
             state = self.state()
             before = len(state.observations)
@@ -342,14 +351,47 @@ class Campaign:
             best = top.outcomes[obj.name] if top else None
             new = self.step(budget)
             if not new and not self.pending_proposals():
-                break  # space exhausted
+                self.stop_reason = "exhausted"
+                break
             if callback is not None:
                 for k, o in enumerate(new):  # best as it was after each observation
                     v = o.outcomes.get(obj.name)
                     if o.status == "ok" and v is not None and (best is None or obj.better(v, best)):
                         best = v
                     callback(Progress(before + k + 1, budget, best, o))
+            reason = self._stop_rule(stop or self.config.stop, new, started)
+            if reason is not None:
+                self.stop_reason = reason
+                self.ledger.append(self.id, "note", {"stopped": reason, "observations": before + len(new)})
+                break
         return self.state()
+
+    def _stop_rule(self, rules: StopConfig, new: list[Observation], started: float) -> str | None:
+        """The first stopping rule that holds after a batch, as a sentence."""
+        obj = self.objectives[0]
+        h = self.history()
+        if rules.target is not None:
+            hits = [
+                o.outcomes[obj.name]
+                for o in h.observations
+                if o.status == "ok"
+                and obj.name in o.outcomes
+                and not obj.better(rules.target, o.outcomes[obj.name])
+            ]
+            if hits:
+                return (
+                    f"target {obj.name} {'>=' if obj.direction == 'max' else '<='} {rules.target:g} reached"
+                )
+        if rules.min_expected_improvement is not None and new:
+            ei = batch_expected_improvement(h, obj, [o.proposal_id for o in new])
+            if ei is not None and ei < rules.min_expected_improvement:
+                return (
+                    f"the last batch expected to improve {obj.name} by {ei:.2%} of its observed range, "
+                    f"less than min_expected_improvement = {rules.min_expected_improvement:g}"
+                )
+        if rules.max_minutes is not None and time.monotonic() - started >= 60 * rules.max_minutes:
+            return f"wall clock: ran {rules.max_minutes:g} minutes"
+        return None
 
     # -- views -----------------------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
@@ -379,6 +421,37 @@ class Campaign:
             rows.append(row)
         cols = ["seq", *self.space.names, *[o.name for o in self.objectives]]
         return pd.DataFrame(rows, columns=cols + [c for c in (rows[0] if rows else {}) if c not in cols])
+
+
+def batch_expected_improvement(
+    h: History, obj: Objective, proposal_ids: Sequence[str | None]
+) -> float | None:
+    """Largest expected improvement of a just-measured batch, as predicted when it was proposed.
+
+    From each proposal's predicted mean and std against the best value observed before the
+    batch, as a fraction of the observed range of ``obj``; None when the proposals carry no
+    prediction (e.g. a space-filling batch) or too little was observed.
+    """
+    from scipy.stats import norm
+
+    batch = {pid for pid in proposal_ids if pid}
+    before = [
+        obj.sign * o.outcomes[obj.name]
+        for o in h.observations
+        if o.status == "ok" and obj.name in o.outcomes and o.proposal_id not in batch
+    ]
+    if len(before) < 2 or max(before) == min(before):
+        return None
+    span, best = max(before) - min(before), max(before)
+    out = []
+    for pid in batch:
+        p = h.proposals.get(pid)
+        if p is None or not p.mean or not p.std or obj.name not in p.mean:
+            continue
+        mu, sd = obj.sign * p.mean[obj.name], max(p.std[obj.name], 1e-12)
+        z = (mu - best) / sd
+        out.append(float(sd * (z * norm.cdf(z) + norm.pdf(z))) / span)
+    return max(out) if out else None
 
 
 _STATUSES = ("awaiting", "approved", "rejected", "observed")

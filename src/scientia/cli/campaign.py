@@ -23,12 +23,12 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from scientia.campaign import Campaign, Progress
-    from scientia.config import CampaignConfig
+    from scientia.config import CampaignConfig, StopConfig
 
 ConfigArgument = Annotated[str, typer.Argument(metavar="CONFIG.toml", help="Campaign file (TOML).")]
 
 # config keys that may change between runs of the same campaign
-_RESUMABLE_KEYS = ("budget", "ledger", "description")
+_RESUMABLE_KEYS = ("budget", "ledger", "description", "stop")
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -156,7 +156,9 @@ def _progress_printer(out: Console, campaign: Campaign) -> Any:
     return show
 
 
-def _run_with_bar(out: Console, campaign: Campaign, budget: int, done: int, best: float | None) -> None:
+def _run_with_bar(
+    out: Console, campaign: Campaign, budget: int, done: int, best: float | None, stop: StopConfig
+) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     obj = campaign.objectives[0].name
@@ -169,7 +171,7 @@ def _run_with_bar(out: Console, campaign: Campaign, budget: int, done: int, best
     )
     with Progress(*columns, console=out) as bar:
         task = bar.add_task(campaign.name, total=budget, completed=done, best=fmt(best))
-        campaign.run(budget, lambda p: bar.update(task, completed=p.done, best=fmt(p.best)))
+        campaign.run(budget, lambda p: bar.update(task, completed=p.done, best=fmt(p.best)), stop=stop)
 
 
 def _summary(out: Console, campaign: Campaign, budget: int) -> None:
@@ -249,9 +251,11 @@ def run(
         if done >= budget:
             say(out, f"{campaign.name} already holds {done} observations (budget {budget}); nothing to run")
         elif out.is_terminal:
-            _run_with_bar(out, campaign, budget, done, best.outcomes[obj] if best else None)
+            _run_with_bar(out, campaign, budget, done, best.outcomes[obj] if best else None, cfg.stop)
         else:
-            campaign.run(budget, _progress_printer(out, campaign))
+            campaign.run(budget, _progress_printer(out, campaign), stop=cfg.stop)
+        if campaign.stop_reason not in (None, "budget"):
+            say(out, f"stopped early: {campaign.stop_reason}")
         _summary(out, campaign, budget)
         if report is not None:
             from scientia.report.html import write_report
