@@ -44,3 +44,32 @@ def tmp_ledger(tmp_path):
     ledger = Ledger(str(tmp_path / "ledger.sqlite"))
     yield ledger
     ledger.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server on loopback for the whole session (skipped when not installed)."""
+    from scientia.testing.postgres import find_pg_bin, temporary_postgres
+
+    if find_pg_bin() is None:
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql; .ci/run does it)")
+    with temporary_postgres() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request):
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    import re
+
+    import sqlalchemy as sa
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:50]
+    admin = sa.create_engine(
+        postgres_server.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    yield postgres_server.rsplit("/", 1)[0] + "/" + name

@@ -25,6 +25,7 @@ from scientia.types import utcnow
 __all__ = ["SCHEMA_VERSION", "Event", "Ledger", "NewEvent", "open_ledger"]
 
 SCHEMA_VERSION = 1
+_MIGRATE_LOCK = 0x5C1E  # advisory lock key held while a PostgreSQL ledger creates its schema
 
 EVENT_KINDS = (
     "campaign_created",
@@ -89,9 +90,23 @@ class NewEvent:
 
 
 def _url(location: str) -> str:
+    """A SQLAlchemy URL: a path means SQLite; ``postgresql://`` uses the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if location.startswith(prefix):
+            return "postgresql+psycopg://" + location.removeprefix(prefix)
     if "://" in location:
         return location
     return f"sqlite:///{os.path.abspath(location)}"
+
+
+def _shown(location: str) -> str:
+    """The location for messages, without a password."""
+    if "://" not in location:
+        return location
+    try:
+        return sa.engine.make_url(location).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return location
 
 
 class Ledger:
@@ -106,15 +121,19 @@ class Ledger:
     """
 
     def __init__(self, location: str, create: bool = True) -> None:
-        self.location = location
+        self.location = _shown(location)
         url = _url(location)
         self.is_sqlite = url.startswith("sqlite")
+        self.is_postgres = url.startswith("postgresql")
         if self.is_sqlite and not create and not os.path.exists(url.removeprefix("sqlite:///")):
             raise LedgerError(f"no ledger file at {location!r}; create one with `scientia init`")
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
-        self.engine = sa.create_engine(url, **kwargs)
+        try:
+            self.engine = sa.create_engine(url, **kwargs)
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+            raise LedgerError(f"cannot open ledger {self.location!r}: {exc}") from None
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._migrate()
@@ -123,6 +142,8 @@ class Ledger:
         for attempt in range(10):
             try:
                 with self.engine.begin() as conn:
+                    if self.is_postgres:  # DDL is transactional here: one creator at a time
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATE_LOCK})
                     _metadata.create_all(conn)
                     row = conn.execute(
                         sa.select(_info.c.value).where(_info.c.key == "schema_version")
@@ -145,9 +166,11 @@ class Ledger:
                 if ("already exists" in str(exc) or "locked" in str(exc)) and attempt < 9:
                     time.sleep(0.05 * (attempt + 1))
                     continue
-                raise LedgerError(f"cannot open ledger {self.location!r}: {exc.orig}") from None
+                raise LedgerError(f"cannot open ledger {self.location!r}: {_first_line(exc.orig)}") from None
             except sa.exc.DatabaseError as exc:
-                raise LedgerError(f"cannot open ledger {self.location!r}: {exc.orig}") from None
+                raise LedgerError(f"cannot open ledger {self.location!r}: {_first_line(exc.orig)}") from None
+            except sa.exc.InterfaceError as exc:
+                raise LedgerError(f"cannot open ledger {self.location!r}: {_first_line(exc.orig)}") from None
 
     @property
     def schema_version(self) -> int:
@@ -255,6 +278,11 @@ class Ledger:
         for attempt in range(20):
             try:
                 with self.engine.begin() as conn:
+                    if self.is_postgres:
+                        # one writer per campaign at a time, so sequence numbers are committed in
+                        # order and a reader that has seen seq n never misses a later-committed
+                        # smaller one (incremental replay relies on this; SQLite has one writer)
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(campaign_id)})
                     out = []
                     for e in events:
                         if (
@@ -312,6 +340,11 @@ class Ledger:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _first_line(exc: BaseException | None) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
