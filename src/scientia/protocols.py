@@ -37,7 +37,9 @@ class Surrogate(Protocol):
     """A model of outcomes given encoded inputs, with uncertainty.
 
     ``fit(X (n, d), Y (n, m), seed)`` returns the fitted model; ``predict(X)`` returns a
-    :class:`~scientia.types.Prediction` with ``mean`` and ``std`` of shape (n, m).
+    :class:`~scientia.types.Prediction` with ``mean`` and ``std`` of shape (n, m). A surrogate
+    that can tell its latent uncertainty from that of a new measurement accepts
+    ``predict(X, observation_noise=True)`` for the latter (proposals show that one).
     """
 
     def fit(self, X: np.ndarray, Y: np.ndarray, seed: Seed = None) -> Surrogate: ...

@@ -127,6 +127,7 @@ def test_status(ran):
     assert result.exit_code == 0, result.output
     assert "observations 15 (15 ok, 0 failed)" in result.stdout
     assert "pending      0 proposals" in result.stdout
+    assert "calibration  yield: 10 predictions checked; 90% intervals held" in result.stdout
     best = max(float(r["yield"]) for r in _export_rows(ran))
     assert f"best so far  yield {best:.4g}" in result.stdout
     spark = result.stdout.strip().splitlines()[-1].strip()

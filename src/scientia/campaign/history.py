@@ -75,9 +75,10 @@ class History:
                 if e.payload.get("decision") == "edit":
                     old = self.proposals[pid]
                     new = Candidate.from_dict(e.payload["candidate"])
-                    self.proposals[pid] = Proposal(
-                        new, old.strategy, old.mean, old.std, old.acquisition, old.reason, old.id
-                    )
+                    # the model's prediction was for the original candidate: keep it with the
+                    # decision, not with the edited experiment
+                    self.decisions[pid]["original_prediction"] = {"mean": old.mean, "std": old.std}
+                    self.proposals[pid] = Proposal(new, old.strategy, None, None, None, old.reason, old.id)
 
     def status(self, pid: str) -> Status:
         if pid in self.answered:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from scientia.campaign.build import build_evaluator, build_proposer, build_space, table_hash
+from scientia.campaign.calibration import Calibration, calibration
 from scientia.campaign.history import History, QueueItem
 from scientia.campaign.state import CampaignState, Objective
 from scientia.config import CampaignConfig, StopConfig, parse_config
@@ -195,6 +196,12 @@ class Campaign:
     def observations(self) -> list[Observation]:
         return list(self.history().observations)
 
+    def calibration(self) -> list[Calibration]:
+        """How the campaign's past predictions fared, per objective (see
+        :mod:`scientia.campaign.calibration`); new proposals' std is rescaled accordingly."""
+        h = self.history()
+        return [calibration(h, o) for o in self.objectives]
+
     # -- the loop's steps ----------------------------------------------------------------------
     def suggest(self, n: int | None = None, actor: str = "scientia") -> list[Proposal]:
         """Propose ``n`` new experiments (default: the batch size) and record them."""
@@ -209,10 +216,18 @@ class Campaign:
         if not proposals:
             return []
         rnd = state.round
-        stamped = [
-            Proposal(p.candidate, p.strategy, p.mean, p.std, p.acquisition, p.reason, id=f"r{rnd:04d}.{i}")
-            for i, p in enumerate(proposals)
-        ]
+        scales = {c.objective: c.scale for c in self.calibration() if c.scale != 1.0}
+        stamped = []
+        for i, p in enumerate(proposals):
+            std, applied = p.std, None
+            if p.std and scales:
+                std = {k: v * scales.get(k, 1.0) for k, v in p.std.items()}
+                applied = {k: scales[k] for k in p.std if k in scales}
+            stamped.append(
+                Proposal(
+                    p.candidate, p.strategy, p.mean, std, p.acquisition, p.reason, f"r{rnd:04d}.{i}", applied
+                )
+            )
         events = []
         fit = getattr(self.proposer, "last_fit_", None)
         if fit and stamped[0].strategy.startswith("bo"):

@@ -37,6 +37,8 @@ def status(campaign: CampaignArgument, ledger: LedgerOption = None) -> None:
         say(out, f"objective    {'maximise' if obj.direction == 'max' else 'minimise'} {obj.name}")
         say(out, f"observations {len(obs)} ({ok} ok, {len(obs) - ok} failed)")
         say(out, f"pending      {pending} proposals")
+        for c in camp.calibration():
+            say(out, f"calibration  {c.describe()}")
         best = state.best()
         if best is None:
             say(out, "best so far  — (no successful observation yet)")

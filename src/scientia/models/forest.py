@@ -51,7 +51,9 @@ class ForestSurrogate:
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
-    def predict(self, X: np.ndarray) -> Prediction:
+    def predict(self, X: np.ndarray, observation_noise: bool = False) -> Prediction:
+        """Mean and spread of the trees' predictions (``observation_noise`` changes nothing:
+        the spread of trees grown on noisy data already reflects it)."""
         means, stds = [], []
         for j, model in enumerate(self.models_):
             per_tree = np.stack([t.predict(X) for t in model.estimators_])

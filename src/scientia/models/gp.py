@@ -128,13 +128,14 @@ class GPSurrogate:
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
-    def predict(self, X: np.ndarray) -> Prediction:
-        """Posterior mean and std of the latent function, shape (n, m) each."""
+    def predict(self, X: np.ndarray, observation_noise: bool = False) -> Prediction:
+        """Posterior mean and std, shape (n, m) each: of the latent function, or with
+        ``observation_noise`` of a new measurement (the fitted noise added)."""
         import torch
 
         tX = torch.as_tensor(np.asarray(X, dtype=float), dtype=torch.float64)
         with torch.no_grad():
-            post = self.model_.posterior(tX)
+            post = self.model_.posterior(tX, observation_noise=observation_noise)
             mean = post.mean.numpy().reshape(len(X), -1)
             std = post.variance.clamp_min(0).sqrt().numpy().reshape(len(X), -1)
         if self.warpers_:

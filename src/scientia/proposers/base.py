@@ -27,6 +27,9 @@ class Proposal:
     reason : str
     id : str
         Assigned by the campaign when the proposal is recorded.
+    calibration : mapping of outcome name to float, optional
+        The factor the campaign applied to the model's ``std`` after checking how its
+        earlier predictions fared (see :mod:`scientia.campaign.calibration`); None if not applied.
     """
 
     candidate: Candidate
@@ -36,6 +39,7 @@ class Proposal:
     acquisition: float | None = None
     reason: str = ""
     id: str = field(default="")
+    calibration: Mapping[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +50,7 @@ class Proposal:
             "std": dict(self.std) if self.std else None,
             "acquisition": self.acquisition,
             "reason": self.reason,
+            "calibration": dict(self.calibration) if self.calibration else None,
         }
 
     @classmethod
@@ -58,7 +63,20 @@ class Proposal:
             acquisition=data.get("acquisition"),
             reason=data.get("reason", ""),
             id=data.get("id", ""),
+            calibration=data.get("calibration"),
         )
+
+
+def predict_outcome(model: Any, X: Any) -> Prediction:
+    """The model's prediction of a new measurement at ``X`` (with observation noise when the
+    surrogate can add it; see :class:`scientia.protocols.Surrogate`)."""
+    import inspect
+
+    try:
+        accepts = "observation_noise" in inspect.signature(model.predict).parameters
+    except (TypeError, ValueError):
+        accepts = False
+    return model.predict(X, observation_noise=True) if accepts else model.predict(X)
 
 
 def prediction_dicts(

@@ -24,7 +24,7 @@ import numpy as np
 
 from scientia.campaign.state import CampaignState
 from scientia.errors import ConfigError
-from scientia.proposers.base import Proposal, fill_random, prediction_dicts
+from scientia.proposers.base import Proposal, fill_random, predict_outcome, prediction_dicts
 from scientia.proposers.simple import RandomProposer, SpaceFillingProposer
 from scientia.seeding import Seed, child_seeds, rng
 from scientia.spaces.parameters import Categorical, Integer, Ordinal, Real
@@ -215,7 +215,7 @@ class BOProposer:
             if values is not None
             else np.full(len(cands), np.nan)
         )
-        pred = model.predict(space.encode(cands))
+        pred = predict_outcome(model, space.encode(cands))
         names = [o.name for o in state.objectives]
         signs = [o.sign for o in state.objectives]
         out: list[Proposal] = []
@@ -279,7 +279,7 @@ class BOProposer:
             Xc = Xc[~near]
         if not cands:
             return []
-        pred = model.predict(Xc)
+        pred = predict_outcome(model, Xc)
         mu, sd = pred.mean[:, 0], np.maximum(pred.std[:, 0], 1e-9)
         best = float(Y[:, 0].max())
         if self.acquisition == "qucb":
