@@ -104,6 +104,7 @@ class SpaceConfig(_Strict):
 class ObjectiveConfig(_Strict):
     name: str
     direction: Literal["max", "min"] = "max"
+    threshold: float | None = None
 
 
 class SurrogateConfig(_Strict):

@@ -186,3 +186,24 @@ def test_run_stops_at_target_and_says_so(cli, tiny_toml):
     r = cli("run", tiny_toml, "--budget", "23")  # without the rule (resumable key) it finishes
     assert r.exit_code == 0, r.output
     assert "stopped early" not in r.stdout and "23" in r.stdout
+
+
+def test_status_shows_the_pareto_front(cli, tmp_path):
+    from tests.cli.conftest import tiny_config
+
+    cfg = tiny_config(tmp_path / "mo")
+    text = cfg.read_text().replace(
+        '[[objectives]]\nname = "yield"\n',
+        '[[objectives]]\nname = "yield"\n\n[[objectives]]\nname = "temp"\ndirection = "min"\n',
+    )
+    # a second objective from the table itself: temp is both a parameter and, here, a cost to keep low
+    rows = (tmp_path / "mo" / "tiny.csv").read_text().splitlines()
+    (tmp_path / "mo" / "tiny.csv").write_text(
+        "\n".join([rows[0] + ",cost"] + [r + f",{float(r.split(',')[1]) * 10}" for r in rows[1:]]) + "\n"
+    )
+    cfg.write_text(text.replace('name = "temp"', 'name = "cost"'))
+    r = cli("run", cfg, "--budget", "12")
+    assert r.exit_code == 0, r.output
+    r = cli("status", "tiny")
+    assert r.exit_code == 0, r.output
+    assert "Pareto front:" in r.stdout and "(max yield, min cost)" in r.stdout

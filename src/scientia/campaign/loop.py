@@ -66,7 +66,7 @@ class Campaign:
                 f"campaign {self.name!r}: its pool table changed since the campaign was created; "
                 "restore the original file or start a new campaign"
             )
-        self.objectives = tuple(Objective(o.name, o.direction) for o in self.config.objectives)
+        self.objectives = tuple(Objective(o.name, o.direction, o.threshold) for o in self.config.objectives)
         self.proposer = build_proposer(self.config)
         self._evaluator = evaluator
         self._history: History | None = None
@@ -195,6 +195,10 @@ class Campaign:
 
     def observations(self) -> list[Observation]:
         return list(self.history().observations)
+
+    def pareto(self) -> list[Observation]:
+        """The observations on the Pareto front of the objectives (the best ones for one)."""
+        return self.state().pareto()
 
     def calibration(self) -> list[Calibration]:
         """How the campaign's past predictions fared, per objective (see

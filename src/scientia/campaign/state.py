@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from scientia.campaign.pareto import pareto_mask
 from scientia.spaces.space import ParameterSpace, PoolSpace
 from scientia.types import Candidate, Observation
 
@@ -20,6 +21,7 @@ class Objective:
 
     name: str
     direction: Literal["max", "min"] = "max"
+    threshold: float | None = None  # the worst value worth having (multi-objective reference)
 
     @property
     def sign(self) -> float:
@@ -30,7 +32,7 @@ class Objective:
         return a > b if self.direction == "max" else a < b
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "direction": self.direction}
+        return {"name": self.name, "direction": self.direction, "threshold": self.threshold}
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,22 @@ class CampaignState:
         obj = self.objectives[0]
         return max(ok, key=lambda o: obj.sign * o.outcomes[obj.name])
 
+    def pareto(self) -> list[Observation]:
+        """The ``ok`` observations no other one beats on every objective (for one objective, the
+        best ones), in ledger order. Observations worse than an objective's threshold are left out."""
+        ok = [
+            o
+            for o in self.ok
+            if all(
+                obj.threshold is None or not obj.better(obj.threshold, o.outcomes[obj.name])
+                for obj in self.objectives
+            )
+        ]
+        if not ok:
+            return []
+        Y = np.array([[obj.sign * o.outcomes[obj.name] for obj in self.objectives] for o in ok], dtype=float)
+        return [o for o, keep in zip(ok, pareto_mask(Y), strict=True) if keep]
+
     def best_so_far(self) -> list[float]:
         """Best value of the first objective after each observation (NaN before the first)."""
         obj = self.objectives[0]
@@ -117,4 +135,4 @@ class CampaignState:
 
 
 def objectives_from(items: Sequence[dict[str, Any]]) -> tuple[Objective, ...]:
-    return tuple(Objective(i["name"], i.get("direction", "max")) for i in items)
+    return tuple(Objective(i["name"], i.get("direction", "max"), i.get("threshold")) for i in items)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,6 +43,8 @@ def status(campaign: CampaignArgument, ledger: LedgerOption = None) -> None:
         if best is None:
             say(out, "best so far  — (no successful observation yet)")
             return
+        if len(camp.objectives) > 1:
+            _pareto_table(out, camp, state)
         outcomes = ", ".join(f"{k} {fmt(v)}" for k, v in best.outcomes.items())
         say(out, f"best so far  {outcomes}")
         for k in camp.space.names:
@@ -54,6 +56,29 @@ def status(campaign: CampaignArgument, ledger: LedgerOption = None) -> None:
             f"best {obj.name} after each experiment ({len(curve)}; {fmt(finite[0])} → {fmt(finite[-1])}):",
         )
         say(out, f"  {sparkline(curve)}")
+
+
+def _pareto_table(out: Any, camp: Any, state: Any) -> None:
+    """The Pareto front of a multi-objective campaign, best first by the first objective."""
+    from rich.table import Table
+
+    front = state.pareto()
+    obj = camp.objectives[0]
+    front.sort(key=lambda o: -obj.sign * o.outcomes[obj.name])
+    aims = ", ".join(f"{'max' if o.direction == 'max' else 'min'} {o.name}" for o in camp.objectives)
+    table = Table(title=f"Pareto front: {len(front)} of {len(state.ok)} experiments ({aims})")
+    for o in camp.objectives:
+        table.add_column(o.name, justify="right")
+    for name in camp.space.names:
+        table.add_column(name, overflow="fold")
+    for o in front[:20]:
+        table.add_row(
+            *(fmt(o.outcomes[x.name]) for x in camp.objectives),
+            *(fmt(o.candidate.params[n]) for n in camp.space.names),
+        )
+    out.print(table)
+    if len(front) > 20:
+        say(out, f"  … and {len(front) - 20} more (scientia export lists every observation)")
 
 
 class Format(enum.StrEnum):

@@ -8,6 +8,9 @@
   when there are few (and no linear constraints); otherwise a large random feasible candidate
   set is scored with the same batch acquisition.
 
+Several objectives use qLogNEHVI (batch noisy expected hypervolume improvement) with the
+objectives' thresholds as the reference point (inferred from the observed front where missing).
+
 Pending experiments are passed to the acquisition as ``X_pending``. Surrogates that are not
 BoTorch models (the forest) are used through analytic log-EI on their mean and std: the batch is
 the best-scoring distinct candidates, never within 1e-3 (encoded distance) of an observed or
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -33,7 +37,7 @@ from scientia.types import Candidate
 
 __all__ = ["BOProposer"]
 
-_ACQUISITIONS = ("qlognei", "qlogei", "qucb")
+_ACQUISITIONS = ("qlognei", "qlogei", "qucb", "qlognehvi")
 
 
 class BOProposer:
@@ -96,6 +100,7 @@ class BOProposer:
         self.beta = beta
         self.prescreen = prescreen
         self.last_fit_: dict[str, Any] | None = None
+        self._objectives: tuple[Any, ...] = ()
 
     def _make_surrogate(self) -> Any:
         if isinstance(self.surrogate, str):
@@ -111,16 +116,19 @@ class BOProposer:
         if len(ok) < max(2, self.n_initial):
             return SpaceFillingProposer().propose(state, n, fill_seed)
         X, Y = state.training_data()
-        if len(state.objectives) > 1:
-            raise ConfigError("the bo proposer optimises one objective; give one [[objectives]] entry")
         surrogate = self._make_surrogate()
         model = surrogate.fit(X, Y, seed=fit_seed)
+        if len(state.objectives) > 1 and not hasattr(model, "model_"):
+            raise ConfigError(
+                "several objectives need a BoTorch surrogate (surrogate kind = 'gp') for qLogNEHVI"
+            )
         self.last_fit_ = model.summary() if hasattr(model, "summary") else None
         if hasattr(model, "model_"):
             import torch
 
             with torch.random.fork_rng():  # optimiser restarts draw from torch's RNG
                 torch.manual_seed(acq_seed % 2**63)
+                self._objectives = state.objectives
                 proposals = self._botorch(model, state, X, Y, n, acq_seed)
         else:
             proposals = self._analytic(model, state, Y, n, acq_seed)
@@ -139,6 +147,17 @@ class BOProposer:
 
         sampler = SobolQMCNormalSampler(sample_shape=torch.Size([self.mc_samples]), seed=seed)
         tX = torch.as_tensor(X, dtype=torch.float64)
+        if Y.shape[1] > 1:
+            from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
+
+            return qLogNoisyExpectedHypervolumeImprovement(
+                model.model_,
+                ref_point=reference_point(self._objectives, Y).tolist(),
+                X_baseline=tX,
+                sampler=sampler,
+                prune_baseline=True,
+                X_pending=pending,
+            )
         if self.acquisition == "qlognei":
             return qLogNoisyExpectedImprovement(
                 model.model_, X_baseline=tX, sampler=sampler, prune_baseline=True, X_pending=pending
@@ -160,7 +179,7 @@ class BOProposer:
             torch.as_tensor(space.encode(list(state.pending)), dtype=torch.float64) if state.pending else None
         )
         acq = self._acqf(model, X, Y, pending, seed)
-        strategy = f"bo:{self.acquisition}"
+        strategy = f"bo:{self.acquisition}" if Y.shape[1] == 1 else "bo:qlognehvi"
         taken = state.taken_ids()
         if isinstance(space, PoolSpace):
             idx, choices = state.available_pool()
@@ -230,7 +249,7 @@ class BOProposer:
                     mean=mean,
                     std=std,
                     acquisition=acq_v,
-                    reason=_reason(self.acquisition, len(state.ok), len(state.pending)),
+                    reason=_reason(strategy.removeprefix("bo:"), len(state.ok), len(state.pending)),
                 )
             )
         return out
@@ -314,10 +333,25 @@ class BOProposer:
 
 
 def _prescreen(model: Any, X: np.ndarray, choices: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` rows of ``choices`` with the highest analytic log-EI."""
+    """Indices of the ``k`` rows of ``choices`` with the highest analytic log-EI (with several
+    outcomes, the best ``k / m`` rows for each outcome in turn, then the next, until ``k``)."""
     import torch
     from botorch.acquisition.analytic import LogExpectedImprovement
 
+    parts = getattr(model, "models", None)
+    if parts is not None and len(parts) > 1:
+        orders = [_prescreen(m, X, choices, len(choices)) for m in parts]
+        out: list[int] = []
+        seen: set[int] = set()
+        for rank in range(len(choices)):
+            for order in orders:
+                j = int(order[rank])
+                if j not in seen:
+                    seen.add(j)
+                    out.append(j)
+            if len(out) >= k:
+                break
+        return np.array(out[:k])
     with torch.no_grad():
         tX = torch.as_tensor(X, dtype=torch.float64)
         best = model.posterior(tX).mean.max().item()
@@ -325,6 +359,21 @@ def _prescreen(model: Any, X: np.ndarray, choices: np.ndarray, k: int) -> np.nda
         tc = torch.as_tensor(choices, dtype=torch.float64).unsqueeze(1)
         scores = torch.cat([logei(chunk) for chunk in tc.split(4096)]).numpy()
     return np.argsort(-scores, kind="stable")[:k]
+
+
+def reference_point(objectives: Sequence[Any], Y: np.ndarray) -> np.ndarray:
+    """The hypervolume reference point in sign-adjusted units (bigger is better): each
+    objective's threshold where given, else BoTorch's rule (the nadir of the observed Pareto
+    front, pushed 10% of its range further out)."""
+    import torch
+    from botorch.utils.multi_objective.hypervolume import infer_reference_point
+    from botorch.utils.multi_objective.pareto import is_non_dominated
+
+    tY = torch.as_tensor(Y, dtype=torch.float64)
+    inferred = infer_reference_point(tY[is_non_dominated(tY)]).numpy()
+    return np.array(
+        [o.sign * o.threshold if o.threshold is not None else inferred[j] for j, o in enumerate(objectives)]
+    )
 
 
 def _sqdist_min(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -376,6 +425,7 @@ def _reason(acq: str, n_obs: int, n_pending: int) -> str:
         "qlognei": "noisy expected improvement",
         "qlogei": "expected improvement",
         "qucb": "upper confidence bound",
+        "qlognehvi": "noisy expected hypervolume improvement",
     }[acq]
     extra = f", {n_pending} pending" if n_pending else ""
     return f"highest {what} given {n_obs} observations{extra}"

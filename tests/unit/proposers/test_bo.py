@@ -216,13 +216,16 @@ def test_unknown_acquisition_is_a_config_error():
         BOProposer(acquisition="qlogne")
 
 
-def test_several_objectives_are_refused():
-    # the BO proposer optimises one objective and says so
+def test_several_objectives_get_a_prediction_each():
+    # two objectives: qLogNEHVI, and each proposal predicts both outcomes
     space = small_pool()
-    obs = tuple(Observation(c, {"y": float(i), "z": 1.0}) for i, c in enumerate(space.pool[:6]))
-    state = CampaignState(space, (Objective("y"), Objective("z")), obs)
-    with pytest.raises(ConfigError, match="one objective"):
-        bo().propose(state, 2, seed=0)
+    obs = tuple(
+        Observation(c, {"y": float(i), "z": float(-i) + 0.5 * (i % 2)}) for i, c in enumerate(space.pool[:6])
+    )
+    state = CampaignState(space, (Objective("y"), Objective("z", "min")), obs)
+    props = bo().propose(state, 2, seed=0)
+    assert len(props) == 2 and all(p.strategy == "bo:qlognehvi" for p in props)
+    assert all(set(p.mean) == {"y", "z"} and set(p.std) == {"y", "z"} for p in props)
 
 
 class _RngPreservingGP(GPSurrogate):
