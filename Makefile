@@ -46,6 +46,7 @@ bench-smoke: $(STAMP)
 	$(PY) benchmarks/feynman.py --smoke
 	$(PY) benchmarks/anomaly.py --smoke
 	$(PY) benchmarks/labelling.py --smoke
+	$(PY) benchmarks/web_latency.py --smoke
 
 # The full reaction benchmark. BayBE's chemistry extra pins another rdkit release, so its stage
 # runs from a virtualenv of its own (.venv-baybe); every trace records the versions it ran with.

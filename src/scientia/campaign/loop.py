@@ -9,6 +9,7 @@ restart neither loses nor duplicates one.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ class Campaign:
         self.proposer = build_proposer(self.config)
         self._evaluator = evaluator
         self._history: History | None = None
+        self._history_lock = threading.Lock()
         self.stop_reason: str | None = None  # why the last ``run`` ended
 
     # -- construction --------------------------------------------------------------------------
@@ -110,11 +112,12 @@ class Campaign:
         Kept between calls and brought up to date by reading only the events appended since
         (by this or any other process).
         """
-        if self._history is None:
-            self._history = History(human_review=self.config.review == "human")
-        h = self._history
-        h.apply(self.ledger.events(self.id, since=h.last_seq))
-        return h
+        with self._history_lock:  # threads sharing a campaign (a web server) fold events once
+            if self._history is None:
+                self._history = History(human_review=self.config.review == "human")
+            h = self._history
+            h.apply(self.ledger.events(self.id, since=h.last_seq))
+            return h
 
     def state(self) -> CampaignState:
         """The campaign's state as proposers see it (open proposals count as pending)."""

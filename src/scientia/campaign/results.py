@@ -60,7 +60,8 @@ def already_imported(campaign: Campaign, source: str) -> bool:
     return any(o.metadata.get("source") == source for o in campaign.observations())
 
 
-def _number(text: str, where: str) -> float:
+def parse_number(text: str, where: str) -> float:
+    """A finite number from a results cell or form field; ``where`` names it in the error."""
     try:
         value = float(text)
     except ValueError:
@@ -179,7 +180,7 @@ def read_results(campaign: Campaign, data: bytes, name: str = "results") -> list
         for o in objectives:
             where = f"{name}: row {line}, column {o!r}"
             if cells[o]:
-                outcomes[o] = _number(cells[o], where)
+                outcomes[o] = parse_number(cells[o], where)
             elif status == "ok":
                 raise ValidationError(f"{where}: empty; give a number, or set status to failed")
         pid = cells.get(PROPOSAL_ID) or None

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from scientia.cli import campaign, curate, data, equations, manual, queue, views
+from scientia.cli import campaign, curate, data, equations, manual, queue, serve, views
 
 __all__ = ["app", "main"]
 
@@ -39,6 +39,8 @@ app.command("run")(campaign.run)
 app.command("status")(views.status)
 app.command("export")(views.export)
 app.command("datasets")(data.datasets)
+app.command("serve")(serve.serve)
+app.command("report")(serve.report)
 app.add_typer(curate.app, name="curate")
 app.add_typer(equations.app, name="equations")
 

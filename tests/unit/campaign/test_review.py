@@ -130,3 +130,17 @@ def test_history_is_incremental_and_matches_a_fresh_replay(camp, tmp_path):
         b.excluded,
         b.round,
     )
+
+
+def test_history_is_folded_once_by_concurrent_threads(camp):
+    import threading
+
+    for p in camp.suggest():
+        camp.observe([Observation(p.candidate, {"y": 1.0})])
+    fresh = Campaign.open(camp.ledger, "r")
+    threads = [threading.Thread(target=fresh.history) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(fresh.observations()) == 3
