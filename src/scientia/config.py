@@ -126,6 +126,8 @@ class EvaluatorConfig(_Strict):
     function: str | None = None
     dataset: str | None = None
     table: str | None = None
+    workers: int = Field(default=1, ge=1, le=1024)
+    backend: Literal["local", "ray"] = "local"
 
     @model_validator(mode="after")
     def _check(self) -> EvaluatorConfig:

@@ -360,6 +360,11 @@ class Campaign:
                 f"campaign {self.name!r} waits for a person to review proposals (review = 'human'); "
                 "decide them with `scientia queue`"
             )
+        ec = self.config.evaluator
+        if ec.workers > 1 or ec.backend == "ray":
+            from scientia.campaign.parallel import run_async
+
+            return run_async(self, budget, callback, stop)
         self._sync_evaluator()
         obj = self.objectives[0]
         started = time.monotonic()
