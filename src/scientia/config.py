@@ -126,6 +126,7 @@ class EvaluatorConfig(_Strict):
     function: str | None = None
     dataset: str | None = None
     table: str | None = None
+    noise: float | None = Field(default=None, ge=0)
     workers: int = Field(default=1, ge=1, le=1024)
     backend: Literal["local", "ray"] = "local"
 

@@ -122,6 +122,14 @@ class Observation:
                     "status='failed' if the experiment gave no value"
                 )
         object.__setattr__(self, "outcomes", outcomes)
+        if self.noise is not None:
+            noise = {str(k): float(v) for k, v in self.noise.items()}
+            bad = [k for k, v in noise.items() if not (math.isfinite(v) and v >= 0)]
+            if bad:
+                raise ValidationError(
+                    f"noise of {bad[0]!r} must be a finite standard deviation >= 0; got {noise[bad[0]]!r}"
+                )
+            object.__setattr__(self, "noise", noise or None)
 
     @property
     def candidate_id(self) -> str:

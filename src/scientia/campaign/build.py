@@ -133,5 +133,5 @@ def build_evaluator(cfg: CampaignConfig, space: ParameterSpace) -> Any:
         return FunctionEvaluator(ec.function, outcomes)
     if ec.kind == "emulator":
         df = read_table(ec.dataset, ec.table)
-        return EmulatorEvaluator(df, space.names, outcomes)
+        return EmulatorEvaluator(df, space.names, outcomes, noise=ec.noise, seed=cfg.seed)
     return ManualEvaluator()

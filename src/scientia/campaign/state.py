@@ -82,6 +82,15 @@ class CampaignState:
         ).reshape(len(ok), len(self.objectives))
         return X, Y
 
+    def training_noise(self) -> np.ndarray | None:
+        """Known noise variances of the training outcomes, shape (n, m), when every ``ok``
+        observation reports the noise of every objective; otherwise None (the model learns it)."""
+        ok = self.ok
+        names = [o.name for o in self.objectives]
+        if not ok or any(o.noise is None or any(n not in o.noise for n in names) for o in ok):
+            return None
+        return np.array([[o.noise[n] ** 2 for n in names] for o in ok], dtype=float)  # type: ignore[index]
+
     def taken_ids(self) -> set[str]:
         """Ids that a pool proposer must not propose: observed, pending or excluded."""
         taken = {o.candidate_id for o in self.observations}

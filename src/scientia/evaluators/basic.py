@@ -99,9 +99,25 @@ class EmulatorEvaluator:
         Columns that identify a row.
     outcomes : sequence of str
         Columns returned as outcomes.
+    noise : float, optional
+        Standard deviation of Gaussian noise added to every returned outcome (a noisy lab
+        emulated from a clean table); the table's value is kept as ``metadata["true"]``. The draw
+        depends only on ``seed`` and the row, so a resumed campaign measures the same values.
+    seed : int
     """
 
-    def __init__(self, table: pd.DataFrame, parameters: Sequence[str], outcomes: Sequence[str]) -> None:
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        parameters: Sequence[str],
+        outcomes: Sequence[str],
+        noise: float | None = None,
+        seed: int = 0,
+    ) -> None:
+        if noise is not None and not (math.isfinite(noise) and noise >= 0):
+            raise ConfigError(f"emulator noise must be a standard deviation >= 0; got {noise!r}")
+        self.noise = noise
+        self.seed = seed
         missing = [c for c in [*parameters, *outcomes] if c not in table.columns]
         if missing:
             raise ConfigError(f"emulator table has no column {missing[0]!r}")
@@ -130,7 +146,14 @@ class EmulatorEvaluator:
                     f"row {dict(c.params)} was already measured; the emulator answers each row once"
                 )
             self.used.add(c.id)
-            out.append(Observation(c, dict(self._rows[c.id]), metadata=meta))
+            values = dict(self._rows[c.id])
+            if self.noise:
+                import numpy as np
+
+                gen = np.random.default_rng([self.seed, int(c.id, 16) % 2**63])
+                meta["true"] = values
+                values = {k: v + float(gen.normal(0.0, self.noise)) for k, v in values.items()}
+            out.append(Observation(c, values, metadata=meta))
         return out
 
 

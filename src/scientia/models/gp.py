@@ -62,7 +62,7 @@ class GPSurrogate:
 
         return get_covar_module_with_dim_scaled_prior(ard_num_dims=d, use_rbf_kernel=self.kernel == "rbf")
 
-    def _fit_one(self, X: Any, y: Any) -> Any:
+    def _fit_one(self, X: Any, y: Any, yvar: Any = None) -> Any:
         """Fit one GP by maximising its marginal likelihood (MAP with the priors)."""
         from botorch.fit import fit_gpytorch_mll
         from botorch.models import SingleTaskGP
@@ -71,26 +71,35 @@ class GPSurrogate:
         from gpytorch.likelihoods import GaussianLikelihood
         from gpytorch.mlls import ExactMarginalLogLikelihood
 
-        likelihood = GaussianLikelihood(noise_constraint=GreaterThan(self.min_noise))
-        model = SingleTaskGP(
-            X,
-            y,
-            likelihood=likelihood,
-            outcome_transform=Standardize(m=1),
-            covar_module=self._covar(X.shape[-1]),
-        )
+        if yvar is not None:  # measured noise: fixed, not learned
+            model = SingleTaskGP(
+                X, y, train_Yvar=yvar, outcome_transform=Standardize(m=1), covar_module=self._covar(X.shape[-1])
+            )
+        else:
+            likelihood = GaussianLikelihood(noise_constraint=GreaterThan(self.min_noise))
+            model = SingleTaskGP(
+                X,
+                y,
+                likelihood=likelihood,
+                outcome_transform=Standardize(m=1),
+                covar_module=self._covar(X.shape[-1]),
+            )
         mll = ExactMarginalLogLikelihood(model.likelihood, model)
         fit_gpytorch_mll(mll)
         model.eval()
         return model
 
-    def fit(self, X: np.ndarray, Y: np.ndarray, seed: Seed = None) -> GPSurrogate:
+    def fit(self, X: np.ndarray, Y: np.ndarray, seed: Seed = None, noise: np.ndarray | None = None) -> GPSurrogate:
         """Fit one GP per outcome by maximising the marginal likelihood.
 
         Parameters
         ----------
         X : ndarray, shape (n, d)
         Y : ndarray, shape (n, m)
+        noise : ndarray, shape (n, m), optional
+            Known noise variances of ``Y`` (e.g. from replicate spread); the noise is then fixed
+            per observation instead of learned. Ignored with a warp (the variances would need
+            warping too).
         """
         import torch
         from botorch.models import ModelListGP
@@ -120,8 +129,16 @@ class GPSurrogate:
         tX = torch.as_tensor(X, dtype=torch.float64)
         with torch.random.fork_rng():  # fitting restarts draw from torch's RNG; leave the global one alone
             torch.manual_seed(torch_seed(seed))
+            use_noise = noise is not None and self.warp == "none"
             models = [
-                self._fit_one(tX, torch.as_tensor(Y[:, [j]], dtype=torch.float64)) for j in range(Y.shape[1])
+                self._fit_one(
+                    tX,
+                    torch.as_tensor(Y[:, [j]], dtype=torch.float64),
+                    torch.as_tensor(np.maximum(np.asarray(noise)[:, [j]], 1e-9), dtype=torch.float64)
+                    if use_noise
+                    else None,
+                )
+                for j in range(Y.shape[1])
             ]
         self.model_ = models[0] if len(models) == 1 else ModelListGP(*models)
         self.n_outputs_ = Y.shape[1]

@@ -117,7 +117,11 @@ class BOProposer:
             return SpaceFillingProposer().propose(state, n, fill_seed)
         X, Y = state.training_data()
         surrogate = self._make_surrogate()
-        model = surrogate.fit(X, Y, seed=fit_seed)
+        noise = state.training_noise()
+        if noise is not None and _accepts(surrogate.fit, "noise"):
+            model = surrogate.fit(X, Y, seed=fit_seed, noise=noise)
+        else:
+            model = surrogate.fit(X, Y, seed=fit_seed)
         if len(state.objectives) > 1 and not hasattr(model, "model_"):
             raise ConfigError(
                 "several objectives need a BoTorch surrogate (surrogate kind = 'gp') for qLogNEHVI"
@@ -359,6 +363,15 @@ def _prescreen(model: Any, X: np.ndarray, choices: np.ndarray, k: int) -> np.nda
         tc = torch.as_tensor(choices, dtype=torch.float64).unsqueeze(1)
         scores = torch.cat([logei(chunk) for chunk in tc.split(4096)]).numpy()
     return np.argsort(-scores, kind="stable")[:k]
+
+
+def _accepts(fn: Any, name: str) -> bool:
+    import inspect
+
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def reference_point(objectives: Sequence[Any], Y: np.ndarray) -> np.ndarray:
