@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed-dev
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: demo test test-all lint typecheck bench-smoke bench-reaction install clean
+.PHONY: demo test test-all lint typecheck bench-smoke bench-reaction bench-multiobjective install clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,7 @@ bench-smoke: $(STAMP)
 	$(PY) benchmarks/anomaly.py --smoke
 	$(PY) benchmarks/labelling.py --smoke
 	$(PY) benchmarks/web_latency.py --smoke
+	$(PY) benchmarks/multiobjective.py --smoke
 
 # The full reaction benchmark. BayBE's chemistry extra pins another rdkit release, so its stage
 # runs from a virtualenv of its own (.venv-baybe); every trace records the versions it ran with.
@@ -60,6 +61,13 @@ bench-reaction: $(STAMP) $(BAYBE_VENV)/.installed
 	$(PY) benchmarks/reaction_bo.py --methods random,scientia-descriptors,scientia-onehot --seeds 30
 	PYTHONPATH=src $(BAYBE_VENV)/bin/python benchmarks/reaction_bo.py --methods baybe --seeds 30
 	$(PY) benchmarks/reaction_bo.py --summarise-only --seeds 30
+
+# The full multi-objective benchmark (Olympus dye_lasers and redoxmers; data in ../shared/data).
+# BayBE's stage runs from its own virtualenv and only writes traces; the last line summarises.
+bench-multiobjective: $(STAMP) $(BAYBE_VENV)/.installed
+	$(PY) benchmarks/multiobjective.py --methods random,scientia --seeds 20
+	PYTHONPATH=src $(BAYBE_VENV)/bin/python benchmarks/multiobjective.py --methods baybe --seeds 20
+	$(PY) benchmarks/multiobjective.py --summarise-only --seeds 20
 
 clean:
 	rm -rf $(VENV) $(BAYBE_VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info
