@@ -60,13 +60,15 @@ class ParameterConfig(_Strict):
 
 
 class ConstraintConfig(_Strict):
-    """A linear inequality (``kind = "linear"``) or an excluded combination."""
+    """A linear constraint (``kind = "linear"``), a mixture, or an excluded combination."""
 
-    kind: Literal["linear", "excluded"]
+    kind: Literal["linear", "mixture", "excluded"]
     coefficients: dict[str, float] | None = None
     rhs: float | None = None
-    sense: Literal["<=", ">="] = "<="
+    sense: Literal["<=", ">=", "=="] = "<="
     values: dict[str, list[Any] | dict[str, float]] | None = None
+    parameters: list[str] | None = None
+    total: float = 1.0
 
     @model_validator(mode="after")
     def _check(self) -> ConstraintConfig:
@@ -74,6 +76,8 @@ class ConstraintConfig(_Strict):
             raise ValueError("a linear constraint needs coefficients and rhs")
         if self.kind == "excluded" and not self.values:
             raise ValueError("an excluded combination needs values")
+        if self.kind == "mixture" and (not self.parameters or len(self.parameters) < 2):
+            raise ValueError("a mixture needs parameters = [at least two names]")
         return self
 
 

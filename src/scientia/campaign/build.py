@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from scientia.config import CampaignConfig
 from scientia.errors import ConfigError
-from scientia.spaces.constraints import Constraint, constraint_from_dict
+from scientia.spaces.constraints import Constraint, constraint_from_dict, mixture
 from scientia.spaces.parameters import parameter_from_dict
 from scientia.spaces.space import ParameterSpace, PoolSpace
 
@@ -42,12 +42,15 @@ def table_hash(df: pd.DataFrame) -> str:
 
 
 def _constraints(cfg: CampaignConfig) -> list[Constraint]:
-    return [
-        constraint_from_dict(
-            c.model_dump(exclude_none=True, exclude={"sense"} if c.kind == "excluded" else set())
-        )
-        for c in cfg.space.constraints
-    ]
+    out: list[Constraint] = []
+    for c in cfg.space.constraints:
+        if c.kind == "mixture":
+            assert c.parameters is not None
+            out.append(mixture(c.parameters, c.total))
+            continue
+        fields = {"kind", "values"} if c.kind == "excluded" else {"kind", "coefficients", "rhs", "sense"}
+        out.append(constraint_from_dict(c.model_dump(exclude_none=True, include=fields)))
+    return out
 
 
 def build_space(cfg: CampaignConfig) -> tuple[ParameterSpace, pd.DataFrame | None]:

@@ -206,6 +206,10 @@ class BOProposer:
                 (torch.tensor(i), torch.tensor(c, dtype=torch.float64), r)
                 for i, c, r in space.linear_constraints_encoded()
             ] or None
+            eq = [
+                (torch.tensor(i), torch.tensor(c, dtype=torch.float64), r)
+                for i, c, r in space.linear_constraints_encoded(equalities=True)
+            ] or None
             discrete = [p for p in space.parameters if not isinstance(p, Real)]
             combos = math.prod(_n_levels(p) for p in discrete) if discrete else 0
             if not discrete:
@@ -216,8 +220,13 @@ class BOProposer:
                     num_restarts=self.num_restarts,
                     raw_samples=self.raw_samples,
                     inequality_constraints=ineq,
+                    equality_constraints=eq,
+                    # start points that meet the equalities (BoTorch's default ignores them)
+                    ic_generator=_polytope_initial_conditions if eq else None,  # type: ignore[arg-type]
                 )
-            elif len(discrete) < len(space.parameters) and combos <= self.max_enumerate and not ineq:
+            elif (
+                len(discrete) < len(space.parameters) and combos <= self.max_enumerate and not ineq and not eq
+            ):
                 # one continuous optimisation per combination and batch slot (SLSQP under linear
                 # constraints is too slow for that: those spaces score a candidate set instead)
                 cand, values = optimize_acqf_mixed(  # type: ignore[assignment]
@@ -363,6 +372,29 @@ def _prescreen(model: Any, X: np.ndarray, choices: np.ndarray, k: int) -> np.nda
         tc = torch.as_tensor(choices, dtype=torch.float64).unsqueeze(1)
         scores = torch.cat([logei(chunk) for chunk in tc.split(4096)]).numpy()
     return np.argsort(-scores, kind="stable")[:k]
+
+
+def _polytope_initial_conditions(
+    acq_function: Any, bounds: Any, q: int, num_restarts: int, raw_samples: int, **kw: Any
+) -> Any:
+    """Random restarts on the constraint polytope, best ``num_restarts`` of ``raw_samples`` by
+    acquisition value (``optimize_acqf``'s default initialiser does not respect equalities)."""
+    import torch
+    from botorch.utils.sampling import get_polytope_samples
+
+    opts = kw.get("options") or {}
+    X = get_polytope_samples(
+        raw_samples * q,
+        bounds=bounds,
+        inequality_constraints=kw.get("inequality_constraints"),
+        equality_constraints=kw.get("equality_constraints"),
+        seed=opts.get("seed"),
+        n_burnin=200,
+        n_thinning=4,
+    ).reshape(raw_samples, q, -1)
+    with torch.no_grad():
+        values = torch.cat([acq_function(x) for x in X.split(64)])
+    return X[values.topk(min(num_restarts, raw_samples)).indices]
 
 
 def _accepts(fn: Any, name: str) -> bool:

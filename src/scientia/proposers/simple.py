@@ -47,6 +47,13 @@ class SpaceFillingProposer:
         from scipy.stats import qmc
 
         taken = state.taken_ids()
+        if space.has_equalities:  # Sobol points miss an equality: spread out polytope samples
+            pool = [c for c in space.sample(max(64, 16 * n), gen) if c.id not in taken]
+            anchors = [o.candidate for o in state.observations] + list(state.pending)
+            picks = _maximin(space.encode(pool), space.encode(anchors) if anchors else None, n, gen)
+            return fill_random(
+                [], [pool[j] for j in picks], n, self.name, "farthest-point design on the constraints"
+            )
         sobol = qmc.Sobol(d=space.dim, scramble=True, seed=gen)
         m = 1 << int(np.ceil(np.log2(max(8 * n, 16))))
         cands = [c for c in space.decode(sobol.random(m)) if space.feasible(c.params) and c.id not in taken]
@@ -63,27 +70,31 @@ class SpaceFillingProposer:
             return []
         anchors = [o.candidate for o in state.observations] + list(state.pending)
         anchors = [c for c in anchors if state.space.contains(c)]
-        if anchors:
-            d = np.min(_sqdist(X, state.space.encode(anchors)), axis=1)
-        else:
-            d = np.full(len(idx), np.inf)
-            first = int(gen.integers(len(idx)))
-            d[first] = np.inf
-        chosen: list[int] = []
-        for _ in range(min(n, len(idx))):
-            if np.all(np.isinf(d)):
-                j = int(gen.integers(len(idx)))
-            else:
-                best = d.max()
-                ties = np.flatnonzero(d >= best - 1e-12)
-                j = int(gen.choice(ties))
-            chosen.append(j)
-            d = np.minimum(d, _sqdist(X, X[[j]])[:, 0])
-            d[j] = -1.0
+        chosen = _maximin(X, state.space.encode(anchors) if anchors else None, n, gen)
         return [
             Proposal(state.space.pool[idx[j]], self.name, reason="farthest from what is known")
             for j in chosen
         ]
+
+
+def _maximin(X: np.ndarray, anchors: np.ndarray | None, n: int, gen: np.random.Generator) -> list[int]:
+    """Greedy farthest-point selection of ``n`` rows of ``X`` away from ``anchors`` and each other."""
+    d = (
+        np.min(_sqdist(X, anchors), axis=1)
+        if anchors is not None and len(anchors)
+        else np.full(len(X), np.inf)
+    )
+    chosen: list[int] = []
+    for _ in range(min(n, len(X))):
+        if np.all(np.isinf(d)):
+            j = int(gen.integers(len(X)))
+        else:
+            ties = np.flatnonzero(d >= d.max() - 1e-12)
+            j = int(gen.choice(ties))
+        chosen.append(j)
+        d = np.minimum(d, _sqdist(X, X[[j]])[:, 0])
+        d[j] = -1.0
+    return chosen
 
 
 def _sqdist(A: np.ndarray, B: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Constraints on parameter spaces: linear inequalities on reals, excluded combinations."""
+"""Constraints on parameter spaces: linear inequalities and equalities (mixtures), excluded
+combinations."""
 
 from __future__ import annotations
 
@@ -8,26 +9,34 @@ from typing import Any, Literal
 
 from scientia.errors import ConfigError, did_you_mean
 
-__all__ = ["Constraint", "ExcludedCombination", "LinearInequality", "constraint_from_dict"]
+__all__ = ["Constraint", "ExcludedCombination", "LinearInequality", "constraint_from_dict", "mixture"]
 
 
 @dataclass(frozen=True)
 class LinearInequality:
-    """``sum(coefficients[p] * x[p]) <= rhs`` (or ``>=``) over real or integer parameters."""
+    """``sum(coefficients[p] * x[p]) <= rhs`` (or ``>=``, or ``==``) over real or integer
+    parameters; ``==`` only over reals (e.g. mixture fractions that sum to 1)."""
 
     coefficients: Mapping[str, float]
     rhs: float
-    sense: Literal["<=", ">="] = "<="
+    sense: Literal["<=", ">=", "=="] = "<="
     kind: Literal["linear"] = field(default="linear", init=False)
 
     def __post_init__(self) -> None:
-        if self.sense not in ("<=", ">="):
-            raise ConfigError(f"linear constraint sense must be '<=' or '>='; got {self.sense!r}")
+        if self.sense not in ("<=", ">=", "=="):
+            raise ConfigError(f"linear constraint sense must be '<=', '>=' or '=='; got {self.sense!r}")
         if not self.coefficients:
             raise ConfigError("a linear constraint needs at least one coefficient")
 
+    @property
+    def is_equality(self) -> bool:
+        return self.sense == "=="
+
     def satisfied(self, params: Mapping[str, Any], tol: float = 1e-9) -> bool:
-        total = sum(float(c) * float(params[p]) for p, c in self.coefficients.items())
+        terms = [float(c) * float(params[p]) for p, c in self.coefficients.items()]
+        total = sum(terms)
+        if self.sense == "==":  # numbers from an optimiser or a spreadsheet are rounded a little
+            return abs(total - self.rhs) <= 1e-6 * max(1.0, abs(self.rhs), *map(abs, terms))
         return total <= self.rhs + tol if self.sense == "<=" else total >= self.rhs - tol
 
     def describe(self) -> str:
@@ -78,6 +87,13 @@ class ExcludedCombination:
 
 
 Constraint = LinearInequality | ExcludedCombination
+
+
+def mixture(parameters: Sequence[str], total: float = 1.0) -> LinearInequality:
+    """Fractions that add up to ``total``: ``sum(x[p] for p in parameters) == total``."""
+    if len(parameters) < 2:
+        raise ConfigError("a mixture needs at least two parameters")
+    return LinearInequality({p: 1.0 for p in parameters}, float(total), "==")
 
 
 def constraint_from_dict(data: Mapping[str, Any]) -> Constraint:

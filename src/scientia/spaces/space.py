@@ -61,6 +61,11 @@ class ParameterSpace:
                             f"linear constraint on {name!r}: only linear-scale real or integer "
                             "parameters can appear in a linear constraint"
                         )
+                    if c.is_equality and not isinstance(p, Real):
+                        raise ConfigError(
+                            f"equality constraint on {name!r}: only real parameters can appear in an "
+                            "equality (an integer would rarely hit it exactly)"
+                        )
 
     # -- names and validation --------------------------------------------------------------
     @property
@@ -106,9 +111,20 @@ class ParameterSpace:
         return all(c.satisfied(params) for c in self.constraints)
 
     # -- sampling and encoding --------------------------------------------------------------
+    @property
+    def has_equalities(self) -> bool:
+        return any(isinstance(c, LinearInequality) and c.is_equality for c in self.constraints)
+
     def sample(self, n: int, seed: Seed = None) -> list[Candidate]:
-        """Draw ``n`` candidates uniformly (in encoded coordinates) that meet the constraints."""
+        """Draw ``n`` candidates uniformly (in encoded coordinates) that meet the constraints.
+
+        Linear equalities (mixtures) have measure zero in the box, so spaces with them are
+        sampled by hit-and-run on the polytope the linear constraints cut out (BoTorch's
+        ``get_polytope_samples``); other spaces by rejection.
+        """
         gen = rng(seed)
+        if self.has_equalities:
+            return self._sample_polytope(n, gen)
         out: list[Candidate] = []
         for _ in range(1000):
             need = n - len(out)
@@ -151,13 +167,40 @@ class ParameterSpace:
             start += p.width
         return out
 
-    def linear_constraints_encoded(self) -> list[tuple[list[int], list[float], float]]:
-        """Linear inequalities in encoded coordinates, as ``(indices, coefs, rhs)`` meaning
-        ``sum(coefs * X[indices]) >= rhs`` (BoTorch's convention)."""
+    def _sample_polytope(self, n: int, gen: np.random.Generator) -> list[Candidate]:
+        import torch
+        from botorch.utils.sampling import get_polytope_samples
+
+        def tensors(items: list[tuple[list[int], list[float], float]]) -> Any:
+            return [(torch.tensor(i), torch.tensor(c, dtype=torch.float64), r) for i, c, r in items] or None
+
+        out: list[Candidate] = []
+        for _ in range(20):
+            m = max(4 * (n - len(out)), 64)
+            X = get_polytope_samples(
+                m,
+                bounds=torch.stack([torch.zeros(self.dim), torch.ones(self.dim)]).double(),
+                inequality_constraints=tensors(self.linear_constraints_encoded()),
+                equality_constraints=tensors(self.linear_constraints_encoded(equalities=True)),
+                seed=int(gen.integers(2**31)),
+                n_burnin=200,
+                n_thinning=8,
+            ).numpy()
+            out += [c for c in self.decode(X) if self.feasible(c.params)][: n - len(out)]
+            if len(out) >= n:
+                return out
+        raise ValidationError("could not sample feasible candidates: are the constraints satisfiable?")
+
+    def linear_constraints_encoded(
+        self, equalities: bool = False
+    ) -> list[tuple[list[int], list[float], float]]:
+        """Linear inequalities (or, with ``equalities``, the equalities) in encoded coordinates,
+        as ``(indices, coefs, rhs)`` meaning ``sum(coefs * X[indices]) >= rhs`` (or ``==``;
+        BoTorch's convention)."""
         out = []
         sl = self.slices()
         for c in self.constraints:
-            if not isinstance(c, LinearInequality):
+            if not isinstance(c, LinearInequality) or c.is_equality != equalities:
                 continue
             idx, coefs, rhs = [], [], float(c.rhs)
             for name, a in c.coefficients.items():
