@@ -109,6 +109,13 @@ class ObjectiveConfig(_Strict):
     name: str
     direction: Literal["max", "min"] = "max"
     threshold: float | None = None
+    role: Literal["optimise", "constraint"] = "optimise"
+
+    @model_validator(mode="after")
+    def _check(self) -> ObjectiveConfig:
+        if self.role == "constraint" and self.threshold is None:
+            raise ValueError(f"outcome constraint {self.name!r} needs a threshold (e.g. threshold = 50)")
+        return self
 
 
 class SurrogateConfig(_Strict):
@@ -174,6 +181,10 @@ class CampaignConfig(_Strict):
         names = [o.name for o in v]
         if len(set(names)) != len(names):
             raise ValueError("objective names must be distinct")
+        if v and v[0].role == "constraint":
+            raise ValueError(
+                "the first [[objectives]] entry must be one to optimise (list outcome constraints after it)"
+            )
         return v
 
 

@@ -67,7 +67,9 @@ class Campaign:
                 f"campaign {self.name!r}: its pool table changed since the campaign was created; "
                 "restore the original file or start a new campaign"
             )
-        self.objectives = tuple(Objective(o.name, o.direction, o.threshold) for o in self.config.objectives)
+        self.objectives = tuple(
+            Objective(o.name, o.direction, o.threshold, o.role) for o in self.config.objectives
+        )
         self.proposer = build_proposer(self.config)
         self._evaluator = evaluator
         self._history: History | None = None

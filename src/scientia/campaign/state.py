@@ -22,6 +22,16 @@ class Objective:
     name: str
     direction: Literal["max", "min"] = "max"
     threshold: float | None = None  # the worst value worth having (multi-objective reference)
+    role: Literal["optimise", "constraint"] = "optimise"
+
+    @property
+    def is_constraint(self) -> bool:
+        """An outcome to keep on the good side of its threshold, not to optimise."""
+        return self.role == "constraint"
+
+    def meets(self, value: float) -> bool:
+        """Whether ``value`` is on the good side of the threshold (always, without one)."""
+        return self.threshold is None or not self.better(self.threshold, value)
 
     @property
     def sign(self) -> float:
@@ -32,7 +42,12 @@ class Objective:
         return a > b if self.direction == "max" else a < b
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "direction": self.direction, "threshold": self.threshold}
+        return {
+            "name": self.name,
+            "direction": self.direction,
+            "threshold": self.threshold,
+            "role": self.role,
+        }
 
 
 @dataclass(frozen=True)
@@ -105,9 +120,19 @@ class CampaignState:
         idx = [i for i, c in enumerate(self.space.pool) if c.id not in taken]
         return idx, self.space.encoded_pool()[idx]
 
+    @property
+    def optimised(self) -> tuple[Objective, ...]:
+        """The objectives to optimise (outcome constraints left out)."""
+        return tuple(o for o in self.objectives if not o.is_constraint)
+
+    def feasible(self, o: Observation) -> bool:
+        """Whether an ``ok`` observation meets every outcome constraint."""
+        return all(c.meets(o.outcomes[c.name]) for c in self.objectives if c.is_constraint)
+
     def best(self) -> Observation | None:
-        """The best ``ok`` observation for the first objective."""
-        ok = self.ok
+        """The best ``ok`` observation for the first objective among those that meet every
+        outcome constraint."""
+        ok = [o for o in self.ok if self.feasible(o)]
         if not ok:
             return None
         obj = self.objectives[0]
@@ -116,17 +141,10 @@ class CampaignState:
     def pareto(self) -> list[Observation]:
         """The ``ok`` observations no other one beats on every objective (for one objective, the
         best ones), in ledger order. Observations worse than an objective's threshold are left out."""
-        ok = [
-            o
-            for o in self.ok
-            if all(
-                obj.threshold is None or not obj.better(obj.threshold, o.outcomes[obj.name])
-                for obj in self.objectives
-            )
-        ]
+        ok = [o for o in self.ok if all(obj.meets(o.outcomes[obj.name]) for obj in self.objectives)]
         if not ok:
             return []
-        Y = np.array([[obj.sign * o.outcomes[obj.name] for obj in self.objectives] for o in ok], dtype=float)
+        Y = np.array([[obj.sign * o.outcomes[obj.name] for obj in self.optimised] for o in ok], dtype=float)
         return [o for o, keep in zip(ok, pareto_mask(Y), strict=True) if keep]
 
     def best_so_far(self) -> list[float]:
@@ -134,8 +152,9 @@ class CampaignState:
         obj = self.objectives[0]
         out: list[float] = []
         best = float("nan")
+        names = [c.name for c in self.objectives]
         for o in self.observations:
-            if o.status == "ok" and obj.name in o.outcomes:
+            if o.status == "ok" and all(n in o.outcomes for n in names) and self.feasible(o):
                 v = o.outcomes[obj.name]
                 if np.isnan(best) or obj.better(v, best):
                     best = v
@@ -144,4 +163,7 @@ class CampaignState:
 
 
 def objectives_from(items: Sequence[dict[str, Any]]) -> tuple[Objective, ...]:
-    return tuple(Objective(i["name"], i.get("direction", "max"), i.get("threshold")) for i in items)
+    return tuple(
+        Objective(i["name"], i.get("direction", "max"), i.get("threshold"), i.get("role", "optimise"))
+        for i in items
+    )

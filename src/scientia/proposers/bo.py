@@ -62,6 +62,16 @@ class BOProposer:
         Size of the random candidate set when enumeration is too large.
     beta : float
         Exploration weight for ``qucb``.
+    learn_feasibility : bool
+        When some experiments failed, fit a second GP to success (1) / failure (0) over every
+        experiment and keep proposals where it predicts success (> 0.5), as a soft constraint of
+        the acquisition (a GP on the indicator: simple, and enough to steer away from regions
+        that fail; a proper GP classifier would add little with a few dozen points). Not with
+        ``qucb``, which takes no constraints.
+    min_feasibility : float
+        Finite candidate sets (pools, enumerated or sampled spaces) drop candidates whose chance
+        of meeting the outcome constraints and of succeeding is below this, while ``n`` others
+        remain (batch acquisitions alone let likely failures fill up a batch).
     prescreen : int
         In pools larger than this, the batch acquisition is optimised over the ``prescreen``
         rows with the highest single-point log-EI (one cheap batched posterior), which keeps a
@@ -83,6 +93,8 @@ class BOProposer:
         n_candidates: int = 4096,
         beta: float = 2.0,
         prescreen: int = 512,
+        learn_feasibility: bool = True,
+        min_feasibility: float = 0.1,
     ) -> None:
         if acquisition not in _ACQUISITIONS:
             raise ConfigError(
@@ -99,6 +111,9 @@ class BOProposer:
         self.n_candidates = n_candidates
         self.beta = beta
         self.prescreen = prescreen
+        self.learn_feasibility = learn_feasibility
+        self.min_feasibility = min_feasibility
+        self._feasibility: Any = None
         self.last_fit_: dict[str, Any] | None = None
         self._objectives: tuple[Any, ...] = ()
 
@@ -124,8 +139,11 @@ class BOProposer:
             model = surrogate.fit(X, Y, seed=fit_seed)
         if len(state.objectives) > 1 and not hasattr(model, "model_"):
             raise ConfigError(
-                "several objectives need a BoTorch surrogate (surrogate kind = 'gp') for qLogNEHVI"
+                "several objectives or outcome constraints need a BoTorch surrogate (surrogate kind = 'gp')"
             )
+        self._feasibility = None
+        if self.learn_feasibility and self.acquisition != "qucb" and hasattr(model, "model_"):
+            self._feasibility = _feasibility_model(state, fit_seed)
         self.last_fit_ = model.summary() if hasattr(model, "summary") else None
         if hasattr(model, "model_"):
             import torch
@@ -147,30 +165,55 @@ class BOProposer:
         import torch
         from botorch.acquisition.logei import qLogExpectedImprovement, qLogNoisyExpectedImprovement
         from botorch.acquisition.monte_carlo import qUpperConfidenceBound
+        from botorch.acquisition.objective import GenericMCObjective
+        from botorch.models import ModelListGP
         from botorch.sampling import SobolQMCNormalSampler
 
         sampler = SobolQMCNormalSampler(sample_shape=torch.Size([self.mc_samples]), seed=seed)
         tX = torch.as_tensor(X, dtype=torch.float64)
-        if Y.shape[1] > 1:
+        objs = self._objectives
+        opt = [j for j, o in enumerate(objs) if not o.is_constraint]
+        # outcome constraints (and the learned chance of success) as BoTorch constraint callables:
+        # feasible where the callable is <= 0, on sign-adjusted outcomes (bigger is better)
+        constraints = [_at_least(j, o.sign * o.threshold) for j, o in enumerate(objs) if o.is_constraint]
+        base = model.model_
+        if self._feasibility is not None:
+            parts: list[Any] = list(base.models) if isinstance(base, ModelListGP) else [base]
+            base = ModelListGP(*parts, self._feasibility.model_)
+            constraints.append(_at_least(len(parts), 0.5))
+        if len(opt) > 1:
             from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
+            from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
 
             return qLogNoisyExpectedHypervolumeImprovement(
-                model.model_,
-                ref_point=reference_point(self._objectives, Y).tolist(),
+                base,
+                ref_point=reference_point([objs[j] for j in opt], Y[:, opt]).tolist(),
                 X_baseline=tX,
                 sampler=sampler,
+                objective=IdentityMCMultiOutputObjective(outcomes=opt)
+                if base.num_outputs > len(opt)
+                else None,
+                constraints=constraints or None,
                 prune_baseline=True,
                 X_pending=pending,
             )
+        objective = GenericMCObjective(_output(opt[0])) if base.num_outputs > 1 else None
+        extra: dict[str, Any] = {"objective": objective, "constraints": constraints or None}
         if self.acquisition == "qlognei":
             return qLogNoisyExpectedImprovement(
-                model.model_, X_baseline=tX, sampler=sampler, prune_baseline=True, X_pending=pending
+                base, X_baseline=tX, sampler=sampler, prune_baseline=True, X_pending=pending, **extra
             )
         if self.acquisition == "qlogei":
+            feasible = np.all(
+                [Y[:, j] >= o.sign * o.threshold for j, o in enumerate(objs) if o.is_constraint], axis=0
+            )
             with torch.no_grad():
-                best = model.model_.posterior(tX).mean.max().item()
-            return qLogExpectedImprovement(model.model_, best_f=best, sampler=sampler, X_pending=pending)
-        return qUpperConfidenceBound(model.model_, beta=self.beta, sampler=sampler, X_pending=pending)
+                mean = model.model_.posterior(tX).mean[..., opt[0]].numpy()
+            best = float(mean[feasible].max()) if np.any(feasible) else float(mean.min())
+            return qLogExpectedImprovement(base, best_f=best, sampler=sampler, X_pending=pending, **extra)
+        if constraints:
+            raise ConfigError("qucb cannot respect outcome constraints; use qlognei or qlogei")
+        return qUpperConfidenceBound(base, beta=self.beta, sampler=sampler, X_pending=pending)
 
     def _botorch(
         self, model: Any, state: CampaignState, X: np.ndarray, Y: np.ndarray, n: int, seed: int
@@ -183,14 +226,19 @@ class BOProposer:
             torch.as_tensor(space.encode(list(state.pending)), dtype=torch.float64) if state.pending else None
         )
         acq = self._acqf(model, X, Y, pending, seed)
-        strategy = f"bo:{self.acquisition}" if Y.shape[1] == 1 else "bo:qlognehvi"
+        n_opt = sum(not o.is_constraint for o in self._objectives)
+        strategy = f"bo:{self.acquisition}" if n_opt == 1 else "bo:qlognehvi"
         taken = state.taken_ids()
         if isinstance(space, PoolSpace):
             idx, choices = state.available_pool()
             if not idx:
                 return []
+            keep = self._likely_feasible(model, choices, n)
+            idx, choices = [idx[k] for k in keep], choices[keep]
             if self.prescreen and len(idx) > self.prescreen:
-                keep = _prescreen(model.model_, X, choices, self.prescreen)
+                keep = _prescreen(
+                    _optimised_model(model.model_, self._objectives), X, choices, self.prescreen
+                )
                 idx, choices = [idx[k] for k in keep], choices[keep]
             cand, values = optimize_acqf_discrete(
                 acq, q=min(n, len(idx)), choices=torch.as_tensor(choices), max_batch_size=2048
@@ -238,7 +286,7 @@ class BOProposer:
                     fixed_features_list=_fixed_features(space, discrete),
                 )
             else:
-                cand, values = self._discrete_set(acq, state, n, seed, combos)
+                cand, values = self._discrete_set(model, acq, state, n, seed, combos)
             cands = space.decode(cand.detach().numpy())
             if not cands:
                 return []
@@ -267,7 +315,35 @@ class BOProposer:
             )
         return out
 
-    def _discrete_set(self, acq: Any, state: CampaignState, n: int, seed: int, combos: int) -> Any:
+    def _likely_feasible(self, model: Any, choices: np.ndarray, n: int) -> np.ndarray:
+        """Positions of the candidates not predicted to break a constraint.
+
+        Batch acquisitions pick the 2nd..nth point of a batch by what it adds to the first; once
+        the first dominates, a candidate sure to fail adds as little as one that would succeed,
+        so the soft constraint alone lets failures into the batch. Candidates whose chance of
+        meeting every outcome constraint and of succeeding (the feasibility model) is below
+        ``min_feasibility`` are dropped beforehand, as long as ``n`` others remain.
+        """
+        from scipy.stats import norm
+
+        cons = [(j, o) for j, o in enumerate(self._objectives) if o.is_constraint]
+        if not cons and self._feasibility is None:
+            return np.arange(len(choices))
+        logp = np.zeros(len(choices))
+        if cons:
+            pred = model.predict(choices)  # sign-adjusted outcomes
+            for j, o in cons:
+                z = (pred.mean[:, j] - o.sign * o.threshold) / np.maximum(pred.std[:, j], 1e-12)
+                logp += norm.logcdf(z)
+        if self._feasibility is not None:
+            pf = self._feasibility.predict(choices)
+            logp += norm.logcdf((pf.mean[:, 0] - 0.5) / np.maximum(pf.std[:, 0], 1e-12))
+        keep = np.flatnonzero(logp >= np.log(self.min_feasibility))
+        return keep if len(keep) >= n else np.argsort(-logp, kind="stable")[: max(n, len(keep))]
+
+    def _discrete_set(
+        self, model: Any, acq: Any, state: CampaignState, n: int, seed: int, combos: int
+    ) -> Any:
         """Score a finite candidate set: every combination when all parameters are discrete and
         there are few of them, else a random feasible sample."""
         import torch
@@ -285,8 +361,9 @@ class BOProposer:
         unique = list({c.id: c for c in cands}.values())
         if not unique:  # every point is taken: nothing left to propose
             return torch.empty(0, space.dim, dtype=torch.float64), None
-        choices = torch.as_tensor(space.encode(unique), dtype=torch.float64)
-        return optimize_acqf_discrete(acq, q=min(n, len(unique)), choices=choices, max_batch_size=2048)
+        encoded = space.encode(unique)
+        choices = torch.as_tensor(encoded[self._likely_feasible(model, encoded, n)], dtype=torch.float64)
+        return optimize_acqf_discrete(acq, q=min(n, len(choices)), choices=choices, max_batch_size=2048)
 
     # -- analytic fallback for non-BoTorch surrogates ------------------------------------------
     def _analytic(self, model: Any, state: CampaignState, Y: np.ndarray, n: int, seed: int) -> list[Proposal]:
@@ -395,6 +472,50 @@ def _polytope_initial_conditions(
     with torch.no_grad():
         values = torch.cat([acq_function(x) for x in X.split(64)])
     return X[values.topk(min(num_restarts, raw_samples)).indices]
+
+
+def _output(j: int) -> Any:
+    """An MC objective picking output ``j``."""
+
+    def pick(Z: Any, X: Any = None) -> Any:
+        return Z[..., j]
+
+    return pick
+
+
+def _at_least(j: int, bound: float) -> Any:
+    """A BoTorch constraint callable: output ``j`` should be at least ``bound``."""
+
+    def constraint(Z: Any) -> Any:
+        return bound - Z[..., j]
+
+    return constraint
+
+
+def _optimised_model(model: Any, objectives: Sequence[Any]) -> Any:
+    """The sub-model(s) of the outcomes to optimise (for pre-screening)."""
+    parts = getattr(model, "models", None)
+    if parts is None:
+        return model
+    keep = [m for m, o in zip(parts, objectives, strict=False) if not o.is_constraint]
+    if len(keep) == 1:
+        return keep[0]
+    from botorch.models import ModelListGP
+
+    return ModelListGP(*keep)
+
+
+def _feasibility_model(state: CampaignState, seed: int) -> Any:
+    """A GP on success (1) / failure (0) of every experiment, or None if nothing failed."""
+    obs = [o for o in state.observations if state.space.contains(o.candidate)]
+    failed = [o.status == "failed" for o in obs]
+    if not any(failed) or all(failed):
+        return None
+    from scientia.models.gp import GPSurrogate
+
+    X = state.space.encode([o.candidate for o in obs])
+    y = 1.0 - np.asarray(failed, dtype=float)[:, None]
+    return GPSurrogate().fit(X, y, seed=seed)
 
 
 def _accepts(fn: Any, name: str) -> bool:

@@ -32,11 +32,14 @@ class LinearInequality:
     def is_equality(self) -> bool:
         return self.sense == "=="
 
-    def satisfied(self, params: Mapping[str, Any], tol: float = 1e-9) -> bool:
+    def satisfied(self, params: Mapping[str, Any], rtol: float = 1e-6) -> bool:
+        """Whether ``params`` meet the constraint, to a relative ``rtol``: numbers from an
+        optimiser (which lands on the boundary) or a spreadsheet are rounded a little."""
         terms = [float(c) * float(params[p]) for p, c in self.coefficients.items()]
         total = sum(terms)
-        if self.sense == "==":  # numbers from an optimiser or a spreadsheet are rounded a little
-            return abs(total - self.rhs) <= 1e-6 * max(1.0, abs(self.rhs), *map(abs, terms))
+        tol = rtol * max(1.0, abs(self.rhs), *map(abs, terms))
+        if self.sense == "==":
+            return abs(total - self.rhs) <= tol
         return total <= self.rhs + tol if self.sense == "<=" else total >= self.rhs - tol
 
     def describe(self) -> str:

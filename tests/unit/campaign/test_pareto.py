@@ -70,5 +70,7 @@ def test_several_objectives_need_a_botorch_surrogate(tmp_path):
     objs = [{"name": "f"}, {"name": "g", "direction": "min"}]
     camp = Campaign.create(_pool_config(tmp_path, objs, surrogate="forest"), str(tmp_path / "l.sqlite"))
     camp.run(6)  # the space-filling start needs no model
-    with pytest.raises(ConfigError, match="several objectives need a BoTorch surrogate"):
+    with pytest.raises(
+        ConfigError, match="several objectives or outcome constraints need a BoTorch surrogate"
+    ):
         camp.suggest()
