@@ -46,6 +46,8 @@ bench-smoke: $(STAMP)
 	$(PY) benchmarks/feynman.py --smoke
 	$(PY) benchmarks/anomaly.py --smoke
 	$(PY) benchmarks/labelling.py --smoke
+	$(PY) benchmarks/denoise.py --smoke
+	$(PY) benchmarks/synthetic.py --smoke
 	$(PY) benchmarks/web_latency.py --smoke
 	$(PY) benchmarks/multiobjective.py --smoke
 
@@ -58,7 +60,7 @@ $(BAYBE_VENV)/.installed:
 	touch $@
 
 bench-reaction: $(STAMP) $(BAYBE_VENV)/.installed
-	$(PY) benchmarks/reaction_bo.py --methods random,scientia-descriptors,scientia-onehot --seeds 30
+	$(PY) benchmarks/reaction_bo.py --methods random,scientia-descriptors,scientia-onehot,scientia-descriptors+onehot --seeds 30
 	PYTHONPATH=src $(BAYBE_VENV)/bin/python benchmarks/reaction_bo.py --methods baybe --seeds 30
 	$(PY) benchmarks/reaction_bo.py --summarise-only --seeds 30
 

@@ -1,4 +1,4 @@
-"""The README's Python example runs as written."""
+"""The README's Python example runs as written, and its benchmark numbers match the results."""
 
 from __future__ import annotations
 
@@ -16,3 +16,18 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     for code in blocks:
         exec(compile(code, "README.md", "exec"), {})
     assert (tmp_path / "lab.sqlite").exists()
+
+
+def test_reaction_benchmark_numbers_match_the_results_file():
+    # the README's BO table is copied from benchmarks/results/reaction_bo.json: keep them equal
+    import json
+
+    results = README.parent / "benchmarks" / "results" / "reaction_bo.json"
+    summary = json.loads(results.read_text(encoding="utf-8"))["summary"]
+    text = README.read_text(encoding="utf-8")
+    methods = ["scientia-descriptors+onehot", "scientia-onehot", "baybe", "random"]
+    for table, label in (("suzuki_miyaura", "Suzuki–Miyaura"), ("buchwald_hartwig", "Buchwald–Hartwig")):
+        row = re.search(rf"^\| {label} \| (.+) \|$", text, re.M)
+        assert row, label
+        quoted = [float(x) for x in row.group(1).split(" | ")]
+        assert quoted == [summary[table]["methods"][m]["median_to_top1"] for m in methods]

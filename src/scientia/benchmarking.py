@@ -67,7 +67,7 @@ def run_pool_campaign(
                 "table": str(table),
                 "columns": cols,
                 "descriptors": descriptors if encoding != "onehot" else None,
-                "encoding": encoding if encoding in ("onehot", "descriptors+onehot") else "auto",
+                "encoding": encoding,
                 "max_components": max_components,
             },
             "objectives": [{"name": objective, "direction": direction}],

@@ -46,7 +46,7 @@ class ParameterConfig(_Strict):
     values: list[Any] | None = None
     choices: list[str] | None = None
     descriptors: str | dict[str, list[float]] | None = None
-    encoding: Literal["auto", "onehot", "descriptors"] = "auto"
+    encoding: Literal["auto", "onehot", "descriptors", "descriptors+onehot"] = "auto"
 
     @model_validator(mode="after")
     def _check(self) -> ParameterConfig:

@@ -191,8 +191,13 @@ class Categorical:
     descriptors : mapping of choice to sequence of float, or {"rdkit", "morgan", "rdkit+morgan"}, optional
         A table of numeric descriptors per choice, or the name of a featurizer applied to the
         choices read as SMILES. Without descriptors the encoding is one-hot.
-    encoding : {"auto", "onehot", "descriptors"}
-        ``auto`` uses descriptors when there are any.
+    encoding : {"auto", "onehot", "descriptors", "descriptors+onehot"}
+        ``descriptors+onehot`` puts the (compressed) descriptors and a one-hot block side by
+        side, so the model can use what the descriptors share between choices and still tell
+        apart choices they describe alike. ``auto`` is ``descriptors+onehot`` when there are
+        descriptors and ``onehot`` otherwise: on the two bundled reaction tables it reached a
+        top-1% yield in fewer experiments than either alone (``benchmarks/reaction_bo.py``,
+        30 seeds).
     max_components : int
         The descriptor table is standardised and compressed by PCA to at most this many
         components (keeping 99% of the variance).
@@ -242,7 +247,7 @@ class Categorical:
                 assert self.descriptors is not None
                 raw = np.asarray([self.descriptors[c] for c in self.choices], dtype=float)
             table = compress_descriptors(raw, self.max_components)
-            if self.encoding == "descriptors+onehot":
+            if self.encoding in ("descriptors+onehot", "auto"):
                 table = np.hstack([table, np.eye(len(self.choices))])
         object.__setattr__(self, "_table", table)
         return table

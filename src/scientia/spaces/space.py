@@ -289,7 +289,9 @@ class PoolSpace(ParameterSpace):
         descriptors : str or mapping, optional
             A featurizer name (``"rdkit"``) for every text column, or a mapping column → name
             or column → descriptor table.
-        encoding : {"auto", "onehot", "descriptors"}
+        encoding : {"auto", "onehot", "descriptors", "descriptors+onehot"}
+            For every text column with descriptors (see :class:`Categorical`); columns without
+            are one-hot.
         max_components : int
             Principal components kept per descriptor-encoded categorical.
         descriptor_columns : mapping of parameter to list of columns, optional
@@ -314,7 +316,7 @@ class PoolSpace(ParameterSpace):
                 if col in descriptor_columns:
                     kind = desc if isinstance(desc, str) else "rdkit"
                     desc = _descriptors_from_columns(table, col, descriptor_columns[col], kind)
-                enc = encoding if encoding in ("onehot", "descriptors+onehot") else "auto"
+                enc = encoding if (encoding == "onehot" or desc is not None) else "auto"
                 params.append(
                     Categorical(col, choices, descriptors=desc, encoding=enc, max_components=max_components)  # type: ignore[arg-type]
                 )

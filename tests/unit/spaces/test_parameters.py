@@ -233,7 +233,7 @@ def test_categorical_descriptor_table_round_trip(picked):
 
 def test_categorical_descriptor_table_is_compressed_into_unit_columns():
     # the table is compressed to at most min(k - 1, max_components) columns spanning [0, 1]
-    p = Categorical("ligand", tuple(TABLE), descriptors=TABLE, max_components=2)
+    p = Categorical("ligand", tuple(TABLE), descriptors=TABLE, encoding="descriptors", max_components=2)
     t = p.table()
     assert t.shape == (5, 2) and p.width == 2
     np.testing.assert_allclose(t.min(0), 0.0)
@@ -271,7 +271,7 @@ SOLVENTS = ("CCO", "CCCO", "CC#N", "ClCCl", "O", "c1ccccc1", "CC(C)=O")
 def test_categorical_rdkit_descriptors_from_smiles_round_trip():
     # descriptors="rdkit" featurizes the SMILES; every solvent has its own code and decodes back
     pytest.importorskip("rdkit")
-    p = Categorical("solvent", SOLVENTS, descriptors="rdkit")
+    p = Categorical("solvent", SOLVENTS, descriptors="rdkit", encoding="descriptors")
     t = p.table()
     assert 1 <= p.width <= min(len(SOLVENTS) - 1, p.max_components)
     assert np.all(np.isfinite(t)) and t.min() >= 0 and t.max() <= 1
@@ -340,3 +340,12 @@ def test_real_validate_returns_float_in_range(bounds):
     assume(high - low > 1e-9)
     mid = (low + high) / 2
     assert Real("x", low, high).validate(mid) == mid
+
+
+def test_auto_encoding_is_descriptors_and_onehot_side_by_side():
+    # auto: the compressed descriptors, then one column per choice; one-hot without descriptors
+    both = Categorical("ligand", tuple(TABLE), descriptors=TABLE, max_components=2)
+    alone = Categorical("ligand", tuple(TABLE), descriptors=TABLE, encoding="descriptors", max_components=2)
+    assert both.width == alone.width + len(TABLE)
+    assert np.array_equal(both.table()[:, alone.width :], np.eye(len(TABLE)))
+    assert Categorical("c", ("x", "y")).width == 2

@@ -123,7 +123,7 @@ def test_suzuki_pool_with_rdkit_descriptors_is_compact_and_exact():
     pytest.importorskip("rdkit")
     df = datasets.load("suzuki_miyaura")
     cols = [c for c in df.columns if c.endswith("_SMILES")]
-    rdkit = PoolSpace.from_table(df, cols, descriptors="rdkit")
+    rdkit = PoolSpace.from_table(df, cols, descriptors="rdkit", encoding="descriptors")
     onehot = PoolSpace.from_table(df, cols, encoding="onehot")
     assert len(rdkit.pool) == len(df) == 3696
     assert rdkit.dim < onehot.dim == 4 + 3 + 11 + 7 + 4
