@@ -158,6 +158,24 @@ class StopConfig(_Strict):
     max_minutes: float | None = Field(default=None, gt=0)
 
 
+class TransferConfig(_Strict):
+    """Data from a related earlier campaign (same parameters and objectives) to learn from."""
+
+    campaign: str | None = None
+    table: str | None = None
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> TransferConfig:
+        if (self.campaign is None) == (self.table is None):
+            raise ValueError("a transfer source needs exactly one of campaign (in the same ledger) or table")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or self.campaign or Path(self.table or "").stem
+
+
 class CampaignConfig(_Strict):
     """A whole campaign, as written in a TOML file."""
 
@@ -174,6 +192,7 @@ class CampaignConfig(_Strict):
     proposer: ProposerConfig = Field(default_factory=ProposerConfig)
     evaluator: EvaluatorConfig = Field(default_factory=EvaluatorConfig)
     stop: StopConfig = Field(default_factory=StopConfig)
+    transfer: list[TransferConfig] = Field(default_factory=list)
 
     @field_validator("objectives")
     @classmethod
@@ -267,8 +286,8 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> CampaignConf
         raise ConfigError(f"{path.name}: not valid TOML ({exc})") from None
     data = apply_overrides(data, overrides)
     base = path.resolve().parent
-    for section in ("space", "evaluator"):
-        sec = data.get(section)
+    sections = [data.get("space"), data.get("evaluator"), *(data.get("transfer") or [])]
+    for sec in sections:
         if isinstance(sec, dict) and isinstance(sec.get("table"), str):
             sec["table"] = str((base / sec["table"]).resolve())
     cfg = parse_config(data, path.name)

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from scientia.campaign import build
 from scientia.campaign.build import build_evaluator, build_proposer, build_space, table_hash
 from scientia.campaign.calibration import Calibration, calibration
 from scientia.campaign.history import History, QueueItem
 from scientia.campaign.state import CampaignState, Objective
 from scientia.config import CampaignConfig, StopConfig, parse_config
-from scientia.errors import EvaluationError, LedgerError, UnknownNameError, ValidationError
+from scientia.errors import ConfigError, EvaluationError, LedgerError, UnknownNameError, ValidationError
 from scientia.ledger.store import Ledger, NewEvent
 from scientia.proposers.base import Proposal
 from scientia.types import Candidate, Observation
@@ -73,6 +74,7 @@ class Campaign:
         self.proposer = build_proposer(self.config)
         self._evaluator = evaluator
         self._history: History | None = None
+        self._sources: tuple[tuple[str, tuple[Observation, ...]], ...] | None = None
         self._history_lock = threading.Lock()
         self.stop_reason: str | None = None  # why the last ``run`` ended
 
@@ -91,6 +93,11 @@ class Campaign:
             ledger = Ledger(ledger)
         payload_cfg = cfg.model_dump(mode="json")
         extra = {"table_hash": table_hash(table), "table_rows": len(table)} if table is not None else None
+        for t in cfg.transfer:  # a source that cannot be read fails before the campaign exists
+            if t.campaign is not None:
+                ledger.campaign_id(t.campaign)
+            else:
+                build.read_table(None, t.table)
         cid = ledger.create_campaign(cfg.name, payload_cfg, package_versions(), extra)
         return cls(ledger, cid, evaluator)
 
@@ -126,8 +133,20 @@ class Campaign:
         h = self.history()
         pending = tuple(p.candidate for p in h.open_proposals())
         return CampaignState(
-            self.space, self.objectives, tuple(h.observations), pending, h.rejected_candidates(), h.rounds
+            self.space,
+            self.objectives,
+            tuple(h.observations),
+            pending,
+            h.rejected_candidates(),
+            h.rounds,
+            self.sources(),
         )
+
+    def sources(self) -> tuple[tuple[str, tuple[Observation, ...]], ...]:
+        """The ``[[transfer]]`` sources' observations (read once; campaigns as they are now)."""
+        if self._sources is None:
+            self._sources = tuple(load_source(self, t) for t in self.config.transfer)
+        return self._sources
 
     def pending_proposals(self) -> list[Proposal]:
         """Proposals recorded but neither observed nor rejected, oldest first (awaiting review
@@ -495,6 +514,37 @@ def _describe(h: History, pid: str) -> str:
     if d is not None:
         return f"{word.get(d['decision'], d['decision'])} by {d['actor']} at {d['at']}"
     return h.status(pid)
+
+
+def load_source(campaign: Campaign, t: Any) -> tuple[str, tuple[Observation, ...]]:
+    """Read one transfer source: an earlier campaign in the same ledger, or a table with the
+    space's parameter columns and the objectives. Rows that do not fit the space (a value out
+    of range or an unknown choice) are skipped; a missing column is an error."""
+    names = campaign.space.names
+    outcomes = [o.name for o in campaign.objectives]
+    if t.campaign is not None:
+        source = Campaign.open(campaign.ledger, t.campaign)
+        missing = [n for n in names if n not in source.space.names]
+        if missing:
+            raise ConfigError(f"transfer source {t.campaign!r} has no parameter {missing[0]!r}")
+        rows = [
+            ({n: o.candidate.params[n] for n in names}, o) for o in source.observations() if o.status == "ok"
+        ]
+        records = [(p, dict(o.outcomes)) for p, o in rows]
+    else:
+        table = build.read_table(None, t.table)
+        missing = [c for c in [*names, *outcomes] if c not in table.columns]
+        if missing:
+            raise ConfigError(f"transfer table {t.table!r} has no column {missing[0]!r}")
+        records = [({n: r[n] for n in names}, {o: r[o] for o in outcomes}) for r in table.to_dict("records")]
+    out = []
+    for params, values in records:
+        try:
+            clean = {p.name: p.validate(params[p.name]) for p in campaign.space.parameters}
+            out.append(Observation(Candidate(clean), {k: float(values[k]) for k in outcomes if k in values}))
+        except (ValidationError, ValueError, TypeError):
+            continue
+    return t.label, tuple(out)
 
 
 def candidate_rows(space: Any, rows: Sequence[Mapping[str, Any]]) -> list[Candidate]:

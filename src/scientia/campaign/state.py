@@ -66,6 +66,8 @@ class CampaignState:
         Candidate ids that must never be proposed again (e.g. rejected by a reviewer).
     round : int
         Number of proposal rounds so far.
+    sources : tuple of (name, observations)
+        Data of related earlier campaigns to transfer from (``[[transfer]]`` in the config).
     """
 
     space: ParameterSpace
@@ -74,6 +76,7 @@ class CampaignState:
     pending: tuple[Candidate, ...] = ()
     excluded: frozenset[str] = field(default_factory=frozenset)
     round: int = 0
+    sources: tuple[tuple[str, tuple[Observation, ...]], ...] = ()
 
     @property
     def ok(self) -> list[Observation]:
@@ -96,6 +99,24 @@ class CampaignState:
             [[obj.sign * o.outcomes[obj.name] for obj in self.objectives] for o in ok], dtype=float
         ).reshape(len(ok), len(self.objectives))
         return X, Y
+
+    def source_data(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """Each transfer source as ``(name, X, Y)``, encoded and sign-adjusted like the
+        campaign's own training data; sources without usable rows are left out."""
+        out = []
+        for name, observations in self.sources:
+            ok = [
+                o
+                for o in observations
+                if o.status == "ok" and all(x.name in o.outcomes for x in self.objectives)
+            ]
+            if ok:
+                X = self.space.encode([o.candidate for o in ok])
+                Y = np.array(
+                    [[x.sign * o.outcomes[x.name] for x in self.objectives] for o in ok], dtype=float
+                )
+                out.append((name, X, Y))
+        return out
 
     def training_noise(self) -> np.ndarray | None:
         """Known noise variances of the training outcomes, shape (n, m), when every ``ok``

@@ -73,7 +73,11 @@ class GPSurrogate:
 
         if yvar is not None:  # measured noise: fixed, not learned
             model = SingleTaskGP(
-                X, y, train_Yvar=yvar, outcome_transform=Standardize(m=1), covar_module=self._covar(X.shape[-1])
+                X,
+                y,
+                train_Yvar=yvar,
+                outcome_transform=Standardize(m=1),
+                covar_module=self._covar(X.shape[-1]),
             )
         else:
             likelihood = GaussianLikelihood(noise_constraint=GreaterThan(self.min_noise))
@@ -89,7 +93,51 @@ class GPSurrogate:
         model.eval()
         return model
 
-    def fit(self, X: np.ndarray, Y: np.ndarray, seed: Seed = None, noise: np.ndarray | None = None) -> GPSurrogate:
+    def fit_transfer(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        sources: list[tuple[str, np.ndarray, np.ndarray]],
+        seed: Seed = None,
+    ) -> GPSurrogate:
+        """Fit a multi-task GP: this campaign's data (task 0) with related sources' (tasks 1..k).
+
+        BoTorch's ``MultiTaskGP`` learns an ARD kernel over the inputs shared by all tasks and a
+        task covariance (ICM), so a source teaches the target as much as the data say the tasks
+        move together; predictions are for the target task. One outcome only.
+        """
+        import torch
+        from botorch.fit import fit_gpytorch_mll
+        from botorch.models import MultiTaskGP
+        from botorch.models.transforms.outcome import Standardize
+        from gpytorch.mlls import ExactMarginalLogLikelihood
+
+        Y = np.asarray(Y, dtype=float).reshape(len(X), -1)
+        if Y.shape[1] != 1:
+            raise ValidationError("transfer learning supports one objective; list one [[objectives]] entry")
+        start = time.perf_counter()
+        blocks_X = [np.hstack([np.asarray(X, float), np.zeros((len(X), 1))])]
+        blocks_Y = [Y]
+        for k, (_, Xs, Ys) in enumerate(sources, start=1):
+            blocks_X.append(np.hstack([np.asarray(Xs, float), np.full((len(Xs), 1), float(k))]))
+            blocks_Y.append(np.asarray(Ys, float).reshape(len(Xs), -1))
+        tX = torch.as_tensor(np.vstack(blocks_X), dtype=torch.float64)
+        tY = torch.as_tensor(np.vstack(blocks_Y), dtype=torch.float64)
+        with torch.random.fork_rng():
+            torch.manual_seed(torch_seed(seed))
+            model = MultiTaskGP(tX, tY, task_feature=-1, output_tasks=[0], outcome_transform=Standardize(m=1))
+            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+        model.eval()
+        self.model_ = model
+        self.warpers_: list[Any] = []
+        self.n_outputs_ = 1
+        self.fit_seconds_ = time.perf_counter() - start
+        self.transfer_: dict[str, int] = {name: len(Xs) for name, Xs, _ in sources}
+        return self
+
+    def fit(
+        self, X: np.ndarray, Y: np.ndarray, seed: Seed = None, noise: np.ndarray | None = None
+    ) -> GPSurrogate:
         """Fit one GP per outcome by maximising the marginal likelihood.
 
         Parameters
@@ -111,7 +159,8 @@ class GPSurrogate:
         if X.ndim != 2 or X.shape[0] != Y.shape[0] or X.shape[0] < 2:
             raise ValidationError(f"GP needs X (n, d) and Y (n, m) with n >= 2; got {X.shape}, {Y.shape}")
         start = time.perf_counter()
-        self.warpers_: list[Any] = []
+        self.transfer_ = {}
+        self.warpers_ = []
         if self.warp == "yeo-johnson":
             from sklearn.preprocessing import PowerTransformer
 
@@ -169,6 +218,8 @@ class GPSurrogate:
         }
         models = getattr(self.model_, "models", [self.model_])
         out["noise"] = [float(m.likelihood.noise.detach().mean()) for m in models]
+        if getattr(self, "transfer_", None):
+            out["transfer"] = dict(self.transfer_)
         out["lengthscales"] = [
             [
                 k.lengthscale.detach().reshape(-1).tolist()

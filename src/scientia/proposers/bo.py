@@ -133,7 +133,16 @@ class BOProposer:
         X, Y = state.training_data()
         surrogate = self._make_surrogate()
         noise = state.training_noise()
-        if noise is not None and _accepts(surrogate.fit, "noise"):
+        sources = state.source_data()
+        if sources:
+            if not hasattr(surrogate, "fit_transfer"):
+                raise ConfigError(
+                    "[[transfer]] needs a surrogate that can learn from several tasks (kind = 'gp')"
+                )
+            if len(state.objectives) > 1:
+                raise ConfigError("[[transfer]] works with one objective; list one [[objectives]] entry")
+            model = surrogate.fit_transfer(X, Y, sources, seed=fit_seed)
+        elif noise is not None and _accepts(surrogate.fit, "noise"):
             model = surrogate.fit(X, Y, seed=fit_seed, noise=noise)
         else:
             model = surrogate.fit(X, Y, seed=fit_seed)
