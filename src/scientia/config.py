@@ -133,11 +133,12 @@ class ProposerConfig(_Strict):
 class EvaluatorConfig(_Strict):
     """How experiments are run: ``function``, ``emulator`` (a real lookup table) or ``manual``."""
 
-    kind: Literal["function", "emulator", "manual"] = "manual"
+    kind: Literal["function", "emulator", "model", "manual"] = "manual"
     function: str | None = None
     dataset: str | None = None
     table: str | None = None
     noise: float | None = Field(default=None, ge=0)
+    model: Literal["gp", "forest"] = "gp"
     workers: int = Field(default=1, ge=1, le=1024)
     backend: Literal["local", "ray"] = "local"
 
@@ -145,8 +146,8 @@ class EvaluatorConfig(_Strict):
     def _check(self) -> EvaluatorConfig:
         if self.kind == "function" and not self.function:
             raise ValueError("a function evaluator needs function = 'module:callable'")
-        if self.kind == "emulator" and (self.dataset is None) == (self.table is None):
-            raise ValueError("an emulator evaluator needs exactly one of dataset or table")
+        if self.kind in ("emulator", "model") and (self.dataset is None) == (self.table is None):
+            raise ValueError(f"an {self.kind} evaluator needs exactly one of dataset or table")
         return self
 
 

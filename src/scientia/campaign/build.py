@@ -137,4 +137,9 @@ def build_evaluator(cfg: CampaignConfig, space: ParameterSpace) -> Any:
     if ec.kind == "emulator":
         df = read_table(ec.dataset, ec.table)
         return EmulatorEvaluator(df, space.names, outcomes, noise=ec.noise, seed=cfg.seed)
+    if ec.kind == "model":
+        from scientia.evaluators import ModelEmulator
+
+        df = read_table(ec.dataset, ec.table)
+        return ModelEmulator(df, space, outcomes, model=ec.model, noise=bool(ec.noise), seed=cfg.seed)
     return ManualEvaluator()

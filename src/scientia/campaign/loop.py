@@ -88,7 +88,7 @@ class Campaign:
         space, table = build_space(cfg)  # fail before anything (even a ledger file) is written
         build_proposer(cfg)
         if evaluator is None:
-            build_evaluator(cfg, space)
+            evaluator = build_evaluator(cfg, space)
         if isinstance(ledger, str):
             ledger = Ledger(ledger)
         payload_cfg = cfg.model_dump(mode="json")
@@ -99,6 +99,9 @@ class Campaign:
             else:
                 build.read_table(None, t.table)
         cid = ledger.create_campaign(cfg.name, payload_cfg, package_versions(), extra)
+        summary = getattr(evaluator, "summary", None)
+        if callable(summary):  # e.g. a model emulator's cross-validated error
+            ledger.append(cid, "note", {"evaluator": summary()})
         return cls(ledger, cid, evaluator)
 
     @classmethod

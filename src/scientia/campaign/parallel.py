@@ -34,14 +34,16 @@ __all__ = ["evaluate_in_worker", "run_async"]
 
 @functools.lru_cache(maxsize=4)
 def _worker_evaluator(config_json: str, names: tuple[str, ...]) -> Any:
-    from scientia.campaign.build import build_evaluator
+    from scientia.campaign.build import build_evaluator, build_space
     from scientia.config import parse_config
 
-    class _Names:  # build_evaluator only needs the parameter names of the space
+    class _Names:  # lookup evaluators only need the parameter names of the space
         def __init__(self) -> None:
             self.names = list(names)
 
-    return build_evaluator(parse_config(json.loads(config_json)), _Names())  # type: ignore[arg-type]
+    cfg = parse_config(json.loads(config_json))
+    space = build_space(cfg)[0] if cfg.evaluator.kind == "model" else _Names()  # a model encodes
+    return build_evaluator(cfg, space)  # type: ignore[arg-type]
 
 
 def evaluate_in_worker(config_json: str, names: tuple[str, ...], params: dict[str, Any]) -> dict[str, Any]:

@@ -116,7 +116,9 @@ class CampaignView:
         self.name = name
         self.config = config
         self.space = space
-        self.objectives = tuple(Objective(o.name, o.direction, o.threshold, o.role) for o in config.objectives)
+        self.objectives = tuple(
+            Objective(o.name, o.direction, o.threshold, o.role) for o in config.objectives
+        )
         self.parameters = list(space.names)
         self.domains = parameter_domains(space)
         self.lock = threading.Lock()
