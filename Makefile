@@ -50,6 +50,7 @@ bench-smoke: $(STAMP)
 	$(PY) benchmarks/synthetic.py --smoke
 	$(PY) benchmarks/web_latency.py --smoke
 	$(PY) benchmarks/multiobjective.py --smoke
+	$(PY) benchmarks/review_stress.py --smoke
 
 # The full reaction benchmark. BayBE's chemistry extra pins another rdkit release, so its stage
 # runs from a virtualenv of its own (.venv-baybe); every trace records the versions it ran with.

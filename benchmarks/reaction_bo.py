@@ -42,6 +42,10 @@ Protocol
   have no traces is "not measured", never passed; one measured on fewer seeds than requested is
   marked incomplete.
 
+Noisy-lab variant (``--noise 2.5``): each (table, seed) draws one N(0, sigma^2) perturbation
+per row (:func:`noisy_table`); every method measures those noisy yields, and positions are
+scored on the true ones. Its results go to ``benchmarks/results/noisy/`` by default.
+
 BayBE (``baybe[chem]==0.15.0``) pins an rdkit release different from the project environment's, so
 its stage runs from a separate virtualenv with ``PYTHONPATH=src``; each trace records its versions.
 
@@ -267,12 +271,12 @@ def trace_path(out: Path, method: str, table: str, seed: int) -> Path:
     return out / "reaction_bo" / "traces" / method / table / f"seed_{seed}.json"
 
 
-def _load_trace(path: Path, budget: int, batch: int, start: list[int] | None = None):
+def _load_trace(path: Path, budget: int, batch: int, start: list[int] | None = None, noise: float = 0.0):
     """Return the trace at ``path`` if it exists and matches the protocol settings, else None."""
     if not path.exists():
         return None
     tr = json.loads(path.read_text())
-    ok = tr.get("budget") == budget and tr.get("batch") == batch
+    ok = tr.get("budget") == budget and tr.get("batch") == batch and tr.get("noise", 0.0) == noise
     return tr if ok and (start is None or tr.get("start_rows") == start) else None
 
 
@@ -292,18 +296,30 @@ def _run_one(method, df, params, start, seed, budget, batch, table):
     return [int(i) for i in idx], secs, meta
 
 
-def run_stage(method, tables, seeds, budget, batch, out, force) -> int:
+def noisy_table(df, seed: int, table: str, noise: float):
+    """The table as a noisy lab would measure it: ``yield`` plus N(0, noise²) per row, drawn
+    from ``(seed, table)`` only, so every method sees the same measurement of the same row."""
+    if not noise:
+        return df
+    gen = np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(table.encode()), 7919]))
+    measured = df.copy()
+    measured["yield"] = df["yield"].to_numpy() + gen.normal(0.0, noise, len(df))
+    return measured
+
+
+def run_stage(method, tables, seeds, budget, batch, out, force, noise: float = 0.0) -> int:
     """Run one method over seeds (outer loop) and tables (inner); return the failure count."""
     failures = 0
     for seed in range(seeds):
         for table, (df, params) in tables.items():
             start = starting_rows(len(df), seed, table)
             path = trace_path(out, method, table, seed)
-            if not force and _load_trace(path, budget, batch, start) is not None:
+            if not force and _load_trace(path, budget, batch, start, noise) is not None:
                 continue
             t0 = time.perf_counter()
+            measured = noisy_table(df, seed, table, noise)  # what the method sees
             try:
-                idx, secs, meta = _run_one(method, df, params, start, seed, budget, batch, table)
+                idx, secs, meta = _run_one(method, measured, params, start, seed, budget, batch, table)
             except StageUnavailableError as exc:
                 print(f"[{method}] stage skipped: {exc}", flush=True)
                 return failures + 1
@@ -314,8 +330,9 @@ def run_stage(method, tables, seeds, budget, batch, out, force) -> int:
                 )
                 failures += 1
                 continue
-            ys = df["yield"].to_numpy()[idx]
+            ys = df["yield"].to_numpy()[idx]  # scored on the true yields
             tr = {"method": method, "table": table, "seed": seed, "budget": budget, "batch": batch}
+            tr["noise"] = noise
             tr |= {"n_rows": len(df), "start_rows": start, "indices": idx, "yields": ys.tolist()}
             tr |= {"proposal_seconds": secs, "total_seconds": time.perf_counter() - t0}
             tr |= {"meta": meta, "environment": environment(method), "argv": sys.argv[1:]}
@@ -377,7 +394,7 @@ def _method_row(trs, thr, budget, pos, key):
     return row
 
 
-def summarise(out: Path, table_names, seeds: int, budget: int, batch: int) -> dict:
+def summarise(out: Path, table_names, seeds: int, budget: int, batch: int, noise: float = 0.0) -> dict:
     """Summarise every method's traces; write ``reaction_bo.{json,md,png}`` under ``out``."""
     summary, curves, pos, commands = {}, {}, {}, set()
     pairs = [
@@ -393,7 +410,7 @@ def summarise(out: Path, table_names, seeds: int, budget: int, batch: int) -> di
         summary[table] = {"n_rows": len(df), "thresholds": thr, "methods": {}, "paired": {}}
         for method in METHODS:
             paths = [trace_path(out, method, table, s) for s in range(seeds)]
-            trs = [t for p in paths if (t := _load_trace(p, budget, batch)) is not None]
+            trs = [t for p in paths if (t := _load_trace(p, budget, batch, noise=noise)) is not None]
             if trs:
                 commands.update(" ".join(t.get("argv", [])) for t in trs)
                 summary[table]["methods"][method] = _method_row(trs, thr, budget, pos, (table, method))
@@ -405,7 +422,7 @@ def summarise(out: Path, table_names, seeds: int, budget: int, batch: int) -> di
                     cmp = _paired(pos[(table, a, k)], pos[(table, b, k)])
                     summary[table]["paired"][f"{a}_vs_{b}_{k}"] = cmp
     result = {
-        "protocol": {"seeds": seeds, "budget": budget, "batch": batch, "n_start": N_START},
+        "protocol": {"seeds": seeds, "budget": budget, "batch": batch, "n_start": N_START, "noise": noise},
         "summary": summary,
         "targets": evaluate_targets(summary, pos, seeds, budget),
         "generated": datetime.now(UTC).isoformat(),
@@ -481,6 +498,12 @@ def _write_markdown(path: Path, result: dict, commands: list[str]) -> None:
         (
             f"# Reaction BO benchmark (budget {p['budget']}, batch {p['batch']}, "
             f"seeds 0..{p['seeds'] - 1}, {p['n_start']} shared start rows)\n"
+        ),
+        (
+            f"Noisy lab: every measured yield carries N(0, {p['noise']:g}²) noise, the same draw for "
+            "every method; scored on the true yields.\n"
+            if p.get("noise")
+            else ""
         ),
         (
             "| table | method | n | exp. to top-1% (median [95% CI]) | hit top-1% | top-1% ≤ 50 "
@@ -571,11 +594,18 @@ def main(argv=None) -> int:
     ap.add_argument("--summarise-only", action="store_true", help="only summarise traces")
     smoke = "CI mode: 2 seeds, budget 30, random + scientia methods, temporary --out"
     ap.add_argument("--smoke", action="store_true", help=smoke)
+    ap.add_argument(
+        "--noise",
+        type=float,
+        default=0.0,
+        help="noisy-lab variant: add N(0, NOISE^2) to every measured yield (same draw for every "
+        "method), score on the true yields; default output benchmarks/results/noisy/",
+    )
     a = ap.parse_args(argv)
     if a.smoke:
         a.seeds, a.budget, a.methods = 2, 30, f"random,{OURS},scientia-onehot"
         a.out = a.out or Path(tempfile.mkdtemp(prefix="reaction_bo_smoke_"))
-    out = a.out or DEFAULT_OUT
+    out = a.out or (DEFAULT_OUT / "noisy" if a.noise else DEFAULT_OUT)
     methods, table_names = a.methods.split(","), a.tables.split(",")
     unknown = sorted(set(methods) - set(METHODS)) + sorted(set(table_names) - set(TABLES))
     if unknown:
@@ -588,8 +618,8 @@ def main(argv=None) -> int:
         for method in methods:
             environment(method)  # the commit and versions of the code loaded now, not later
         for method in methods:
-            failures += run_stage(method, tables, a.seeds, a.budget, a.batch, out, a.force)
-    res = summarise(out, table_names, a.seeds, a.budget, a.batch)
+            failures += run_stage(method, tables, a.seeds, a.budget, a.batch, out, a.force, a.noise)
+    res = summarise(out, table_names, a.seeds, a.budget, a.batch, a.noise)
     for name, t in res["targets"].items():
         partial = t["status"] != "not measured" and not t["complete"]
         print(f"target {name}: {t['status']}{' (provisional: fewer seeds)' if partial else ''}")
