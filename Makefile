@@ -51,6 +51,9 @@ bench-smoke: $(STAMP)
 	$(PY) benchmarks/web_latency.py --smoke
 	$(PY) benchmarks/multiobjective.py --smoke
 	$(PY) benchmarks/review_stress.py --smoke
+	$(PY) benchmarks/emulators.py --smoke
+	$(PY) benchmarks/proposal_time.py --smoke
+	$(PY) benchmarks/transfer.py --smoke
 
 # The full reaction benchmark. BayBE's chemistry extra pins another rdkit release, so its stage
 # runs from a virtualenv of its own (.venv-baybe); every trace records the versions it ran with.
