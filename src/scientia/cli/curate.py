@@ -1,4 +1,5 @@
-"""``scientia curate``: flag rare events (``detect``) and label data with few labels (``label``).
+"""``scientia curate``: flag rare events (``detect``), label data with few labels (``label``),
+denoise images (``denoise``) and write symmetric copies of data (``augment``).
 
 This module parses options, reads and writes files and draws progress; the science lives in
 :mod:`scientia.curate`.
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="curate",
-    help="Curate data: flag rare events, label data with few labels.",
+    help="Curate data: flag rare events, label data with few labels, denoise images, augment data.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
@@ -458,3 +459,242 @@ def _as_number(text: str) -> Any:
     except ValueError:
         return text
     return int(value) if value.is_integer() else text
+
+
+# -- denoise -----------------------------------------------------------------------------------
+DENOISE_METHODS = ("n2v", "dae", "median", "gaussian")
+
+
+def _check_image_out(path: str, force: bool) -> None:
+    """Refuse an image output that exists (without --force), has an unknown format or no folder."""
+    from scientia.curate.refine.io import image_format
+
+    image_format(path)
+    p = Path(path)
+    if p.exists() and not force:
+        fail(f"{path} exists; choose another --out or pass --force to overwrite it")
+    if not p.resolve().parent.is_dir():
+        fail(f"cannot write {path}: its folder does not exist")
+
+
+def _train_with_progress(model: Any, image: np.ndarray, seed: int, label: str, err: Any) -> None:
+    """Fit ``model`` on ``image``, drawing a progress bar with the loss on a terminal."""
+    if not err.is_terminal:
+        model.fit(image, seed=seed)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn(label, markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[loss]}", markup=False),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task(label, total=None, loss="")
+
+        def show(step: int, total: int, loss: float) -> None:
+            bar.update(task, completed=step, total=total, loss=f"loss {loss:.4f}")
+
+        model.fit(image, seed=seed, callback=show)
+
+
+@app.command("denoise")
+@handle_errors
+def denoise(
+    image: Annotated[
+        str, typer.Argument(metavar="INPUT", help="Noisy image: .npy, .png, .tif, .jpg or .bmp.")
+    ],
+    out: Annotated[
+        str,
+        typer.Option("--out", "-o", metavar="OUTPUT", help="Denoised image (.npy or an image format)."),
+    ],
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method", "-m", help="n2v (Noise2Void), dae (denoising autoencoder), median, gaussian."
+        ),
+    ] = "n2v",
+    sigma: Annotated[
+        float | None,
+        typer.Option(
+            "--sigma",
+            help="dae: noise standard deviation of INPUT ([0, 1] scale for image files) [default: estimated].",
+        ),
+    ] = None,
+    size: Annotated[
+        float | None,
+        typer.Option(
+            "--size",
+            help="median: window width; gaussian: kernel std in pixels [default: chosen from INPUT].",
+        ),
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option("--steps", min=1, help="n2v, dae: training steps [default: 400].")
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option("--reference", metavar="CLEAN", help="A clean image to report PSNR and SSIM against."),
+    ] = None,
+    seed: SeedOption = 0,
+    force: ForceOption = False,
+) -> None:
+    """Denoise an image without clean examples: self-supervised networks or calibrated filters."""
+    import time
+
+    import numpy as np
+
+    from scientia.curate.refine import denoisers, estimate_noise, psnr, read_image, ssim, write_image
+
+    if method not in DENOISE_METHODS:
+        from scientia.errors import UnknownNameError
+
+        raise UnknownNameError.for_name("method", method, DENOISE_METHODS)
+    if sigma is not None and not sigma > 0:
+        fail(f"--sigma must be positive (the noise standard deviation of INPUT); got {sigma:g}")
+    if size is not None and not size > 0:
+        fail(f"--size must be positive; got {size:g}")
+    if method == "median" and size is not None and (size != int(size) or size < 2):
+        fail(f"--size of the median filter is a window width of 2 or more pixels; got {size:g}")
+    _check_image_out(out, force)
+    noisy, info = read_image(image)
+    clean = None
+    if reference is not None:
+        clean, _ = read_image(reference)
+        if clean.shape != noisy.shape:
+            fail(f"--reference has shape {clean.shape} but INPUT has {noisy.shape}")
+    ignored = [
+        name
+        for name, given, used in (
+            ("--sigma", sigma is not None, method == "dae"),
+            ("--size", size is not None, method in ("median", "gaussian")),
+            ("--steps", steps is not None, method in ("n2v", "dae")),
+        )
+        if given and not used
+    ]
+    for name in ignored:
+        say(console(stderr=True), f"note: {name} does not apply to --method {method}; ignored", "dim")
+    kwargs: dict[str, Any] = {}
+    if method in ("n2v", "dae"):
+        if steps is not None:
+            kwargs["steps"] = steps
+        if method == "dae" and sigma is not None:
+            kwargs["sigma"] = sigma
+    elif size is not None:
+        kwargs["size"] = int(size) if method == "median" else float(size)
+    _one_torch_thread()
+    model = denoisers.create(method, **kwargs)
+    err = console(stderr=True)
+    start = time.perf_counter()
+    if method in ("n2v", "dae"):
+        _train_with_progress(model, noisy, seed, f"training {method}", err)
+    else:
+        model.fit(noisy)
+    result = model.denoise(noisy)
+    seconds = time.perf_counter() - start
+    write_image(out, result, like=info)
+    shape = "×".join(str(s) for s in noisy.shape)
+    detail = {
+        "n2v": f"Noise2Void, {getattr(model, 'steps', steps)} steps",
+        "dae": f"denoising autoencoder, {getattr(model, 'steps', steps)} steps, "
+        f"noise σ {fmt(float(np.mean(getattr(model, 'sigma_', [0]))))}",
+        "median": f"median filter, {fmt(getattr(model, 'size_', size))}-pixel window",
+        "gaussian": f"Gaussian filter, σ {fmt(getattr(model, 'size_', size))} pixels",
+    }[method]
+    chosen = " (chosen from INPUT)" if method in ("median", "gaussian") and size is None else ""
+    say(console(), f"denoised {image} ({shape}) with {detail}{chosen} in {seconds:.1f} s; wrote {out}")
+    say(
+        console(),
+        f"noise level: estimated σ {fmt(estimate_noise(noisy), 3)} in INPUT, {fmt(estimate_noise(result), 3)} in OUTPUT",
+    )
+    if clean is not None:
+        span = 1.0 if info.scale != 1.0 or np.ptp(clean) == 0 else float(np.ptp(clean))
+        say(
+            console(),
+            f"against {reference}: PSNR {psnr(clean, noisy, span):.2f} → {psnr(clean, result, span):.2f} dB, "
+            f"SSIM {ssim(clean, noisy, span):.3f} → {ssim(clean, result, span):.3f}",
+        )
+
+
+# -- augment -----------------------------------------------------------------------------------
+@app.command("augment")
+@handle_errors
+def augment(
+    data: Annotated[
+        str,
+        typer.Argument(
+            metavar="DATA",
+            help="A table with a SMILES column (.csv, .tsv, .parquet) or fields (.npy, (n, H, W[, C])).",
+        ),
+    ],
+    out: Annotated[str, typer.Option("--out", "-o", metavar="FILE", help="Augmented table or .npy array.")],
+    copies: Annotated[int, typer.Option("--copies", "-n", min=1, help="Versions of each row or field.")] = 5,
+    smiles: Annotated[
+        str | None, typer.Option("--smiles", metavar="COLUMN", help="Tables: the SMILES column to enumerate.")
+    ] = None,
+    rotate: Annotated[
+        bool, typer.Option("--rotate/--no-rotate", help="Fields: rotations by 90° (180° if not square).")
+    ] = True,
+    flip: Annotated[bool, typer.Option("--flip/--no-flip", help="Fields: reflections.")] = True,
+    shift: Annotated[int, typer.Option("--shift", min=0, help="Fields: largest translation in cells.")] = 0,
+    mode: Annotated[
+        str,
+        typer.Option("--mode", help="Fields: translations wrap around (periodic) or fill with zeros (zero)."),
+    ] = "periodic",
+    seed: SeedOption = 0,
+    force: ForceOption = False,
+) -> None:
+    """Write symmetric copies: SMILES spellings of molecules, or rotated/flipped/shifted fields."""
+    import numpy as np
+
+    if Path(data).suffix.lower() == ".npy":
+        from scientia.curate.augment import SymmetryAugmenter
+
+        if mode not in ("periodic", "zero"):
+            from scientia.errors import UnknownNameError
+
+            raise UnknownNameError.for_name("mode", mode, ("periodic", "zero"))
+        if Path(out).suffix.lower() != ".npy":
+            fail(f"fields are written as .npy; got --out {out}")
+        if smiles is not None:
+            fail("--smiles applies to tables, not to .npy fields")
+        if Path(out).exists() and not force:
+            fail(f"{out} exists; choose another --out or pass --force to overwrite it")
+        if not Path(data).is_file():
+            raise FileNotFoundError(2, "No such file", data)
+        try:
+            X = np.load(data, allow_pickle=False)
+        except ValueError as exc:
+            fail(f"{data}: not a NumPy array file ({exc})")
+        if X.ndim not in (3, 4) or X.dtype.kind not in "biuf":
+            fail(f"{data}: expected numbers of shape (n, H, W) or (n, H, W, C); got {X.dtype} {X.shape}")
+        aug = SymmetryAugmenter(rotate=rotate, flip=flip, max_shift=shift, mode=mode, axes=(0, 1))  # type: ignore[arg-type]
+        out_X, _ = aug.augment(X, copies=copies, seed=seed)
+        np.save(out, out_X)
+        say(
+            console(),
+            f"wrote {out}: {len(out_X):,} fields ({copies} per field; copy c of field i is row c·{len(X)} + i)",
+        )
+        return
+    from scientia.curate.augment import augment_smiles
+    from scientia.curate.io import read_table, write_table
+
+    if smiles is None:
+        fail("give --smiles COLUMN, the column of SMILES strings to enumerate")
+    _check_out(out, force)
+    frame = read_table(data)
+    if smiles not in frame.columns:
+        from scientia.errors import UnknownNameError
+
+        raise UnknownNameError.for_name("column", smiles, [str(c) for c in frame.columns])
+    strings, source = augment_smiles([str(s) for s in frame[smiles]], copies=copies, seed=seed)
+    result = frame.iloc[source].reset_index(drop=True)
+    result.insert(0, "source_row", source)
+    result[smiles] = strings
+    write_table(result, out)
+    say(
+        console(),
+        f"wrote {out}: {len(result):,} rows from {plural(len(frame), 'molecule')} "
+        f"(up to {copies} SMILES each, every one checked to be the same molecule)",
+    )
