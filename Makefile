@@ -19,7 +19,7 @@ $(PY):
 	$(PIP) install --upgrade pip setuptools wheel -q
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PIP) install $(TORCH) -e ".[chem,sr,web,postgres,ray,dev,bench]"
+	$(PIP) install $(TORCH) -e ".[chem,sciml,sr,web,postgres,ray,dev,bench]"
 	touch $(STAMP)
 
 install: $(STAMP)
