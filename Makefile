@@ -54,6 +54,7 @@ bench-smoke: $(STAMP)
 	$(PY) benchmarks/emulators.py --smoke
 	$(PY) benchmarks/proposal_time.py --smoke
 	$(PY) benchmarks/transfer.py --smoke
+	$(PY) benchmarks/screening.py --smoke
 
 # The full reaction benchmark. BayBE's chemistry extra pins another rdkit release, so its stage
 # runs from a virtualenv of its own (.venv-baybe); every trace records the versions it ran with.

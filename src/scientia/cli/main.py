@@ -7,6 +7,7 @@
 * :mod:`scientia.cli.data` — ``datasets``
 * :mod:`scientia.cli.curate` — ``curate detect`` and ``curate label``
 * :mod:`scientia.cli.equations` — ``equations fit`` (equation discovery)
+* :mod:`scientia.cli.screen` — ``screen train`` and ``screen predict`` (virtual screening)
 
 Logging is configured here and nowhere else (the library only adds a ``NullHandler``).
 """
@@ -19,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from scientia.cli import campaign, curate, data, equations, manual, queue, serve, views
+from scientia.cli import campaign, curate, data, equations, manual, queue, screen, serve, views
 
 __all__ = ["app", "main"]
 
@@ -43,6 +44,7 @@ app.command("serve")(serve.serve)
 app.command("report")(serve.report)
 app.add_typer(curate.app, name="curate")
 app.add_typer(equations.app, name="equations")
+app.add_typer(screen.app, name="screen")
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

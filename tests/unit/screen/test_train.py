@@ -1,0 +1,52 @@
+"""The train → calibrate → test protocol and the model card it writes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scientia.errors import ValidationError
+from scientia.screen.card import file_sha256, write_model_card
+from scientia.screen.features import Featurizer
+from scientia.screen.train import train_and_evaluate
+
+
+def test_protocol_beats_the_baseline_and_writes_a_card(tmp_path, esol):
+    # on ESOL the GP beats the training-mean baseline, its 90% interval covers ~90% of test
+    # molecules, bad SMILES and missing targets are skipped and counted, and the card says so
+    smiles = [*esol["smiles"].tolist()[:400], "C1CC", "CCO"]
+    y = np.r_[esol["logS"].to_numpy()[:400], 0.0, np.nan]
+    result = train_and_evaluate(smiles, y, "gp", split="random", seed=0, n_boot=200, targets=["logS"])
+    m, base = result.metrics, result.baseline
+    assert m["rmse"] < 0.7 * base["rmse"] and m["r2"] > 0.5
+    assert 0.75 <= m["coverage"] <= 1.0
+    assert [r.line for r in result.rejects] == [401] and result.n_missing_target == 1
+    lo, hi = result.intervals["rmse"]
+    assert lo <= m["rmse"] <= hi
+    assert sum(result.split.sizes().values()) == 400
+    data = tmp_path / "data.csv"
+    data.write_text("smiles\n", encoding="utf-8")
+    write_model_card(tmp_path, result, {"path": "data.csv", "sha256": file_sha256(data), "smiles": "smiles"})
+    card = (tmp_path / "model_card.md").read_text(encoding="utf-8")
+    assert file_sha256(data) in card and "random" in card and f"{m['rmse']:.3f}" in card
+    assert "## Intended use" in card and "## Limits" in card
+    assert (tmp_path / "calibration.png").stat().st_size > 5000
+
+
+def test_classification_protocol(tmp_path, esol):
+    # the classifier is scored by ROC-AUC / PR-AUC / ECE and its card has a reliability figure
+    smiles = esol["smiles"].tolist()[:600]
+    y = (esol["logS"].to_numpy()[:600] > -2).astype(float)
+    opts = {"n_members": 3, "epochs": 20, "hidden": [128, 32]}
+    result = train_and_evaluate(smiles, y, "classifier", featurizer=Featurizer("morgan-count"), options=opts,
+                                split="random", sizes=(0.6, 0.1, 0.3), seed=0, n_boot=50)  # fmt: skip
+    assert {"roc_auc", "pr_auc", "ece"} <= set(result.metrics) and result.metrics["roc_auc"] > 0.8
+    assert result.settings["calibration"] == "none"
+    write_model_card(tmp_path, result, {"path": "x.csv", "sha256": "0" * 64})
+    assert "ROC-AUC" in (tmp_path / "model_card.md").read_text(encoding="utf-8")
+
+
+def test_too_few_molecules_is_an_error():
+    # ten readable molecules with targets are the least the protocol accepts
+    with pytest.raises(ValidationError, match="at least 10"):
+        train_and_evaluate(["CCO"] * 5, np.zeros(5), "gp")
