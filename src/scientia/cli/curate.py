@@ -531,7 +531,8 @@ def denoise(
         ),
     ] = None,
     steps: Annotated[
-        int | None, typer.Option("--steps", min=1, help="n2v, dae: training steps [default: 400].")
+        int | None,
+        typer.Option("--steps", min=1, help="n2v, dae: training steps [default: n2v 800, dae 400]."),
     ] = None,
     reference: Annotated[
         str | None,

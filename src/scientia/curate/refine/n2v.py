@@ -111,7 +111,7 @@ class Noise2Void(SelfSupervisedDenoiser):
 
     def __init__(
         self,
-        steps: int = 400,
+        steps: int = 800,
         patch: int = 64,
         batch_size: int = 16,
         fraction: float = 0.02,
