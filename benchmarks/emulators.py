@@ -94,17 +94,16 @@ import functools
 import hashlib
 import json
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
 import zlib
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+from _common import public_argv, versions
 
 TABLES = ("hplc", "photo_pce10", "crossed_barrel")
 METHODS = ("random", "scientia", "baybe")
@@ -630,39 +629,7 @@ def environment(method: str) -> dict:
     """
     pkgs = ["numpy", "pandas", "scipy", "scikit-learn", "torch", "botorch", "gpytorch"]
     pkgs += ["baybe"] if method == "baybe" else ["scientia"]
-    env = {"python": platform.python_version(), "venv": Path(sys.prefix).name}
-    for p in pkgs:
-        try:
-            env[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            env[p] = None
-    git = ["git", "-C", str(REPO)]
-    try:
-        head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, check=True)
-        dirty = subprocess.run([*git, "status", "--porcelain", "src"], capture_output=True, check=False)
-        env["scientia_commit"] = head.stdout.decode().strip()
-        env["scientia_src_dirty"] = bool(dirty.stdout.strip())
-    except (OSError, subprocess.CalledProcessError):
-        env["scientia_commit"] = None
-    return env
-
-
-def public_argv(argv: list[str]) -> list[str]:
-    """The command-line arguments with machine paths (``--out``, ``--data-dir``) masked."""
-    out, mask = [], None
-    for a in argv:
-        if mask:
-            out.append(mask)
-            mask = None
-            continue
-        name, eq, _ = a.partition("=")
-        if name in ("--out", "--data-dir", "--data"):
-            token = "<out>" if name == "--out" else "<data-dir>"
-            out.append(f"{name}={token}" if eq else name)
-            mask = None if eq else token
-            continue
-        out.append(a)
-    return out
+    return versions(pkgs)
 
 
 def trace_path(out: Path, method: str, table: str, seed: int) -> Path:

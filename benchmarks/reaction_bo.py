@@ -66,17 +66,16 @@ import functools
 import json
 import math
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
 import zlib
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+from _common import versions
 
 TABLES = ("suzuki_miyaura", "buchwald_hartwig")
 METHODS = ("random", "baybe", "scientia-descriptors", "scientia-onehot", "scientia-descriptors+onehot")
@@ -237,21 +236,7 @@ def environment(method: str) -> dict:
     """
     pkgs = ["numpy", "pandas", "scipy", "torch", "botorch", "gpytorch", "rdkit"]
     pkgs += ["baybe", "scikit-fingerprints"] if method == "baybe" else ["scientia"]
-    env = {"python": platform.python_version(), "venv": Path(sys.prefix).name}
-    for p in pkgs:
-        try:
-            env[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            env[p] = None
-    git = ["git", "-C", str(REPO)]
-    try:
-        head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, check=True)
-        dirty = subprocess.run([*git, "status", "--porcelain", "src"], capture_output=True, check=False)
-        env["scientia_commit"] = head.stdout.decode().strip()
-        env["scientia_src_dirty"] = bool(dirty.stdout.strip())
-    except (OSError, subprocess.CalledProcessError):
-        env["scientia_commit"] = None
-    return env
+    return versions(pkgs)
 
 
 def thresholds(yields) -> dict[str, float]:

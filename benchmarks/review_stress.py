@@ -84,6 +84,8 @@ from pathlib import Path
 
 import numpy as np
 
+from _common import public_argv
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results"
 TABLES = ("suzuki_miyaura", "buchwald_hartwig")
@@ -245,17 +247,6 @@ def check_trace(tr: dict, start: list[int], budget: int, n_rows: int) -> None:
         problems.append("round sizes do not add up to the measured and rejected rows")
     if problems:
         raise ValueError("invalid trace: " + "; ".join(problems))
-
-
-def public_argv(argv: list[str]) -> list[str]:
-    """The command-line arguments with the ``--out`` path masked."""
-    out = []
-    for i, a in enumerate(argv):
-        if i and argv[i - 1] == "--out":
-            out.append("<out>")
-        else:
-            out.append("--out=<out>" if a.startswith("--out=") else a)
-    return out
 
 
 def trace_path(out: Path, method: str, table: str, seed: int) -> Path:

@@ -105,17 +105,16 @@ import hashlib
 import json
 import math
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
 import zlib
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+from _common import public_argv, versions
 
 OER_PLATES = ("3496", "3851", "3860", "4098")
 REIZMAN_CASES = ("1", "2", "3", "4")
@@ -376,39 +375,8 @@ def environment(method: str) -> dict:
     Only the virtualenv's folder name is recorded, never a path. Read once per process, when the
     code that runs was loaded: later edits to the work tree do not change what a stage records.
     """
-    env = {"python": platform.python_version(), "venv": Path(sys.prefix).name}
-    for p in ("numpy", "pandas", "scipy", "torch", "botorch", "gpytorch", "scientia"):
-        try:
-            env[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            env[p] = None
-    git = ["git", "-C", str(REPO)]
-    try:
-        head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, check=True)
-        dirty = subprocess.run([*git, "status", "--porcelain", "src"], capture_output=True, check=False)
-        env["scientia_commit"] = head.stdout.decode().strip()
-        env["scientia_src_dirty"] = bool(dirty.stdout.strip())
-    except (OSError, subprocess.CalledProcessError):
-        env["scientia_commit"] = None
-    return env
-
-
-def public_argv(argv: list[str]) -> list[str]:
-    """The command-line arguments with machine paths (``--out``, ``--data``) masked."""
-    out, mask = [], None
-    for a in argv:
-        if mask:
-            out.append(mask)
-            mask = None
-            continue
-        name, eq, _ = a.partition("=")
-        if name in ("--out", "--data", "--data-dir"):
-            token = "<out>" if name == "--out" else "<data>"
-            out.append(f"{name}={token}" if eq else name)
-            mask = None if eq else token
-            continue
-        out.append(a)
-    return out
+    pkgs = ["numpy", "pandas", "scipy", "torch", "botorch", "gpytorch", "scientia"]
+    return versions(pkgs)
 
 
 # -- metric --------------------------------------------------------------------------------------

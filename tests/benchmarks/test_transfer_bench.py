@@ -85,7 +85,7 @@ def test_paired_reports_the_negative_transfer_rate():
 def test_public_argv_masks_paths():
     # traces never record a machine path given on the command line
     argv = ["--out", "/tmp/x", "--data=/home/me/data", "--seeds", "2"]
-    assert tb.public_argv(argv) == ["--out", "<out>", "--data=<data>", "--seeds", "2"]
+    assert tb.public_argv(argv) == ["--out", "<out>", "--data=<data-dir>", "--seeds", "2"]
 
 
 @needs_data
