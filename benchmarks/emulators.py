@@ -103,7 +103,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import public_argv, versions
+from _common import coverage_target, coverage_text, pooled_coverage, proposal_coverage, public_argv, versions
 
 TABLES = ("hplc", "photo_pce10", "crossed_barrel")
 METHODS = ("random", "scientia", "baybe")
@@ -546,12 +546,14 @@ def run_scientia(tab, emu, start, seed, budget, batch):
         events = camp.ledger.events(camp.id, kinds=["proposal"])
         seconds = [e.payload["seconds"] for e in events if e.payload["id"].endswith(".0")]
         strategies = sorted({e.payload["strategy"] for e in events})
+        coverage = proposal_coverage(camp.calibration())
         camp.ledger.close()
     if any(o.status != "ok" for o in done):
         raise ValueError(f"{sum(o.status != 'ok' for o in done)} failed observations")
     P = np.array([[o.candidate.params[n] for n in names] for o in done], float)
     Y = np.array([o.outcomes[outcome] for o in done], float)
-    return P, Y, [float(s) for s in seconds], {"strategies": strategies, "evaluator": emu.summary()}
+    meta = {"strategies": strategies, "evaluator": emu.summary(), "coverage": coverage}
+    return P, Y, [float(s) for s in seconds], meta
 
 
 def run_baybe(tab, emu, start, seed, budget, batch):
@@ -768,7 +770,10 @@ def _method_row(trs, rec, sign, budget):
     last = [t["proposal_seconds"][-1] for t in trs if t["proposal_seconds"]]
     row["median_seconds_last_round"] = float(np.median(last)) if last else None
     row["max_violation"] = max(float(t["meta"].get("max_violation", 0.0)) for t in trs)
-    row["meta"] = {k: v for k, v in trs[-1]["meta"].items() if k not in ("max_violation", "evaluator")}
+    row["proposal_coverage90"] = pooled_coverage(trs)
+    row["meta"] = {
+        k: v for k, v in trs[-1]["meta"].items() if k not in ("max_violation", "evaluator", "coverage")
+    }
     row["environment"] = trs[-1]["environment"]
     return row, curves
 
@@ -824,7 +829,8 @@ def summarise(out: Path, tables: dict, seeds: int, budget: int, batch: int) -> d
                      "normalised_regret": "regret / (reference optimum - median emulator value "
                                           "over the Sobol points)"},
         "summary": summary,
-        "targets": evaluate_targets(at_target, seeds, budget),
+        "targets": evaluate_targets(at_target, seeds, budget)
+        | {"proposal_coverage90_in_range": coverage_target(summary, TABLES, OURS, seeds)},
         "generated": datetime.now(UTC).isoformat(),
     }  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
@@ -908,8 +914,8 @@ def _write_markdown(path: Path, result: dict, commands: list[str]) -> None:
         "\nMedian simple regret [95% bootstrap CI] after k experiments; normalised = median / "
         "(optimum − median over the space):\n",
         "| table | method | n | " + " | ".join(f"regret @{k}" for k in ks)
-        + f" | normalised @{ks[-1]} | s / round | s last round |",
-        "|---|---|---|" + "---|" * len(ks) + "---|---|---|",
+        + f" | normalised @{ks[-1]} | s / round | s last round | 90% coverage |",
+        "|---|---|---|" + "---|" * len(ks) + "---|---|---|---|",
     ]  # fmt: skip
     for table, s in result["summary"].items():
         for m, r in s["methods"].items():
@@ -921,7 +927,8 @@ def _write_markdown(path: Path, result: dict, commands: list[str]) -> None:
             norm = r["regret"][str(ks[-1])]["median_normalised"]
             lines.append(
                 f"| {table} | {m} | {r['n_seeds']} | {' | '.join(cells)} | {_fmt(norm, '.3g')} "
-                f"| {_fmt(r['median_seconds_per_round'], '.3g')} | {_fmt(r['median_seconds_last_round'], '.3g')} |"
+                f"| {_fmt(r['median_seconds_per_round'], '.3g')} | {_fmt(r['median_seconds_last_round'], '.3g')} "
+                f"| {coverage_text(r.get('proposal_coverage90'))} |"
             )
     beat = [
         f"{t}/{m}: seeds {r['seeds_beating_reference']}"

@@ -75,7 +75,13 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import versions
+from _common import (
+    coverage_target,
+    coverage_text,
+    pooled_coverage,
+    proposal_coverage,
+    versions,
+)
 
 TABLES = ("suzuki_miyaura", "buchwald_hartwig")
 METHODS = ("random", "baybe", "scientia-descriptors", "scientia-onehot", "scientia-descriptors+onehot")
@@ -175,8 +181,9 @@ def run_scientia(table_df, start_idx, seed, budget, batch, encoding, params=None
     torch.set_num_threads(1)
     params = params or [c for c in table_df.columns if c.endswith("_SMILES")]
     kw = {"start_rows": list(start_idx), "seed": seed, "budget": budget, "batch_size": batch}
-    indices, secs = run_pool_campaign(table_df, params, objective="yield", encoding=encoding, **kw)
-    return [int(i) for i in indices], [float(s) for s in secs], {"encoding": encoding}
+    indices, secs, cal = run_pool_campaign(table_df, params, objective="yield", encoding=encoding, **kw)
+    meta = {"encoding": encoding, "coverage": proposal_coverage(cal)}
+    return [int(i) for i in indices], [float(s) for s in secs], meta
 
 
 def run_baybe(df, params, start_idx, seed, budget, batch):
@@ -375,6 +382,7 @@ def _method_row(trs, thr, budget, pos, key):
     # the last round proposes with budget - batch observations (95 of 100): the timing
     last = [t["proposal_seconds"][-1] for t in trs if t["proposal_seconds"]]
     row["median_seconds_last_round"] = float(np.median(last)) if last else None
+    row["proposal_coverage90"] = pooled_coverage(trs)
     row["environment"] = trs[-1]["environment"]
     return row
 
@@ -468,6 +476,7 @@ def evaluate_targets(summary, pos, seeds, budget) -> dict:
         status = next((x for x in ("not measured", "failed") if x in st or not st), "passed")
         complete = status != "not measured" and all(v["complete"] for v in per.values())
         targets[name] = {"description": desc, "status": status, "complete": complete, "tables": per}
+    targets["proposal_coverage90_in_range"] = coverage_target(summary, TABLES, OURS, seeds)
     return targets
 
 
@@ -492,9 +501,9 @@ def _write_markdown(path: Path, result: dict, commands: list[str]) -> None:
         ),
         (
             "| table | method | n | exp. to top-1% (median [95% CI]) | hit top-1% | top-1% ≤ 50 "
-            "| exp. to top-5% | hit top-5% | s / round |"
+            "| exp. to top-5% | hit top-5% | s / round | 90% coverage |"
         ),
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for table, s in result["summary"].items():
         for m, r in s["methods"].items():
@@ -503,10 +512,13 @@ def _write_markdown(path: Path, result: dict, commands: list[str]) -> None:
                 f"| {table} | {m} | {r['n_seeds']} | {ci(r, 'top1')} "
                 f"| {r['hit_top1_fraction']:.0%} | {r['hit_top1_within_50_fraction']:.0%} "
                 f"| {ci(r, 'top5')} "
-                f"| {r['hit_top5_fraction']:.0%} | {'n/a' if sec is None else f'{sec:.3g}'} |"
+                f"| {r['hit_top5_fraction']:.0%} | {'n/a' if sec is None else f'{sec:.3g}'} "
+                f"| {coverage_text(r.get('proposal_coverage90'))} |"
             )
     lines += [
-        "\nRuns that never hit count as the budget. Paired comparisons on common seeds:\n",
+        "\n90% coverage: the fraction of measured proposals whose outcome fell inside the 90% "
+        "interval the campaign showed with them (pooled over seeds; n proposals).\n",
+        "Runs that never hit count as the budget. Paired comparisons on common seeds:\n",
         "| table | comparison | n | median a | median b | ratio a/b | Wilcoxon p |",
         "|---|---|---|---|---|---|---|",
     ]

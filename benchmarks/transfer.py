@@ -114,7 +114,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import public_argv, versions
+from _common import coverage_target, coverage_text, pooled_coverage, proposal_coverage, public_argv, versions
 
 OER_PLATES = ("3496", "3851", "3860", "4098")
 REIZMAN_CASES = ("1", "2", "3", "4")
@@ -362,8 +362,10 @@ def run_scientia(tgt, start_idx, seed, budget, batch, sources=()):
         events = camp.ledger.events(camp.id, kinds=["proposal"])
         seconds = [e.payload["seconds"] for e in events if e.payload["id"].endswith(".0")]
         fits = camp.ledger.events(camp.id, kinds=["model_fitted"])
+        coverage = proposal_coverage(camp.calibration())
         camp.ledger.close()
     meta = {"fit_seconds": [float(e.payload.get("seconds", float("nan"))) for e in fits]}
+    meta["coverage"] = coverage
     meta["source_rows"] = fits[0].payload.get("transfer", {}) if fits else {}
     return rows, [float(s) for s in seconds], meta
 
@@ -513,6 +515,7 @@ def _method_row(trs, tgt, thr, budget):
     if rows:
         row["source_rows"] = rows[-1]
         row["n_clipped"] = trs[-1]["meta"].get("n_clipped")
+    row["proposal_coverage90"] = pooled_coverage(trs)
     row["environment"] = trs[-1]["environment"]
     return row, {t["seed"]: v for t, v in zip(trs, vals, strict=True)}
 
@@ -602,6 +605,7 @@ def evaluate_targets(summary, pooled, seeds) -> dict:
         targets["negative_transfer_rate_reported"] = {
             "description": desc, "status": "passed", "complete": n == seeds, "rates": rates,
         }  # fmt: skip
+    targets["proposal_coverage90_in_range"] = coverage_target(summary, TARGETS, "transfer", seeds)
     return targets
 
 
@@ -617,8 +621,8 @@ def _write_markdown(path: Path, result: dict, commands: list[str]) -> None:
         f"start rows, experiments to the first top-{TOP}% row)\n",
         "Median [95% bootstrap CI] over seeds; runs that never hit count as the budget.\n",
         f"| target | budget | method | n | exp. to top-{TOP}% | hit | s / round | last round s "
-        "| source rows used |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| source rows used | 90% coverage |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for target, s in result["summary"].items():
         for m, r in s["methods"].items():
@@ -630,7 +634,7 @@ def _write_markdown(path: Path, result: dict, commands: list[str]) -> None:
                 f"[{lo:g}, {hi:g}] | {r['hit_top5_fraction']:.0%} "
                 f"| {fmt(r['median_seconds_per_round'], '.3g')} "
                 f"| {fmt(r['median_seconds_last_round'], '.3g')} "
-                f"| {src} |"
+                f"| {src} | {coverage_text(r.get('proposal_coverage90'))} |"
             )
     lines += [
         "\nTargets: " + "; ".join(

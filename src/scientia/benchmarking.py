@@ -33,7 +33,7 @@ def run_pool_campaign(
     max_components: int = 8,
     stop: Callable[[list[int]], bool] | None = None,
     workdir: str | None = None,
-) -> tuple[list[int], list[float]]:
+) -> tuple[list[int], list[float], list]:
     """Run a campaign over the rows of ``df`` with the emulator as evaluator.
 
     The ``start_rows`` are observed first (as historical data); then the campaign runs until
@@ -45,6 +45,8 @@ def run_pool_campaign(
         Row indices of ``df`` in the order they were measured (start rows first).
     seconds : list of float
         Wall time of each proposal round.
+    calibration : list of scientia.campaign.calibration.Calibration
+        How the campaign's predictions for its proposals fared, per objective.
 
     ``stop(rows)``, if given, is called after every batch and ends the run early when true
     (for tuning runs that only need the first hit).
@@ -102,5 +104,6 @@ def run_pool_campaign(
             for e in camp.ledger.events(camp.id, kinds=["proposal"])
             if e.payload["id"].endswith(".0")
         ]
+        calibration = camp.calibration()
         camp.ledger.close()
-    return rows, seconds
+    return rows, seconds, calibration

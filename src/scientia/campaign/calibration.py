@@ -51,6 +51,9 @@ class Calibration:
         The factor applied to the std of new proposals (1 while ``n < 5``).
     recalibrated_coverage90 : float or None
         Coverage of the 90% intervals of the same history after rescaling by ``scale``.
+    shown_coverage50, shown_coverage90 : float or None
+        Coverage of the intervals as each proposal showed them, i.e. with the rescaling in force
+        when it was made: what a user who trusted the campaign's error bars actually got.
     """
 
     objective: str
@@ -61,6 +64,8 @@ class Calibration:
     rms_z: float | None
     scale: float
     recalibrated_coverage90: float | None
+    shown_coverage50: float | None = None
+    shown_coverage90: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,13 +78,19 @@ class Calibration:
             f"{self.objective}: {self.n} predictions checked; 90% intervals held "
             f"{self.coverage90:.0%}, 50% intervals {self.coverage50:.0%} (calibrated: 90% and 50%)"
         )
+        if self.shown_coverage90 is not None and self.shown_coverage90 != self.coverage90:
+            text += f"; after recalibration the 90% intervals shown held {self.shown_coverage90:.0%}"
         if self.scale != 1.0:
             text += f"; new proposals' std scaled by {self.scale:.2f}"
         return text
 
 
-def standardised_errors(history: History, objective: Objective) -> np.ndarray:
-    """``(y - mean) / raw std`` for every ok observation that answers a proposal with a prediction."""
+def standardised_errors(history: History, objective: Objective, shown: bool = False) -> np.ndarray:
+    """``(y - mean) / std`` for every ok observation that answers a proposal with a prediction.
+
+    The std is the model's own (before any recalibration), or with ``shown`` the std the proposal
+    recorded (after the rescaling in force when it was made).
+    """
     z = []
     for o in history.observations:
         p = history.proposals.get(o.proposal_id or "")
@@ -88,7 +99,7 @@ def standardised_errors(history: History, objective: Objective) -> np.ndarray:
         name = objective.name
         if name not in o.outcomes or name not in p.mean or name not in p.std:
             continue
-        std = p.std[name] / (p.calibration or {}).get(name, 1.0)
+        std = p.std[name] if shown else p.std[name] / (p.calibration or {}).get(name, 1.0)
         if not (std > 0 and math.isfinite(std)):
             continue
         z.append((o.outcomes[name] - p.mean[name]) / std)
@@ -101,7 +112,7 @@ def calibration(history: History, objective: Objective) -> Calibration:
     n = len(z)
     if n == 0:
         return Calibration(objective.name, 0, None, None, None, None, 1.0, None)
-    a = np.abs(z)
+    a, shown = np.abs(z), np.abs(standardised_errors(history, objective, shown=True))
     scale = 1.0
     if n >= MIN_PAIRS:
         raw = float(np.quantile(a, 0.9)) / Z90
@@ -116,4 +127,6 @@ def calibration(history: History, objective: Objective) -> Calibration:
         rms_z=float(np.sqrt(np.mean(z**2))),
         scale=scale,
         recalibrated_coverage90=float(np.mean(a <= Z90 * scale)),
+        shown_coverage50=float(np.mean(shown <= Z50)),
+        shown_coverage90=float(np.mean(shown <= Z90)),
     )

@@ -53,6 +53,17 @@ def test_factors_do_not_compound():
     )
 
 
+def test_shown_coverage_uses_the_std_the_proposals_carried():
+    # errors of 2-3 model stds fall outside the model's 90% interval but inside the shown one
+    z = np.array([2.0, -2.5, 3.0, -2.2, 0.1, 2.8, -2.1, 2.4, -2.9, 0.5])
+    c = calibration(_history(z, factor=2.0), Objective("y"))
+    assert c.coverage90 == pytest.approx(0.2)
+    assert c.shown_coverage90 == pytest.approx(np.mean(np.abs(z) / 2.0 <= Z90)) == 1.0
+    assert "shown held 100%" in c.describe()
+    plain = calibration(_history(z), Objective("y"))
+    assert plain.shown_coverage90 == plain.coverage90 and "shown" not in plain.describe()
+
+
 def test_few_pairs_do_not_rescale():
     c = calibration(_history([5.0, 5.0, 5.0]), Objective("y"))
     assert c.scale == 1.0 and c.coverage90 == 0.0
