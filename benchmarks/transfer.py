@@ -367,6 +367,7 @@ def run_scientia(tgt, start_idx, seed, budget, batch, sources=()):
     meta = {"fit_seconds": [float(e.payload.get("seconds", float("nan"))) for e in fits]}
     meta["coverage"] = coverage
     meta["source_rows"] = fits[0].payload.get("transfer", {}) if fits else {}
+    meta["task_correlation"] = fits[-1].payload.get("task_correlation", {}) if fits else {}
     return rows, [float(s) for s in seconds], meta
 
 
@@ -515,6 +516,10 @@ def _method_row(trs, tgt, thr, budget):
     if rows:
         row["source_rows"] = rows[-1]
         row["n_clipped"] = trs[-1]["meta"].get("n_clipped")
+    corr = [t["meta"].get("task_correlation") or {} for t in trs]
+    names = sorted({k for c in corr for k in c})
+    if names:  # the target-source correlation the last fit of each seed learned
+        row["task_correlation_median"] = {k: float(np.median([c[k] for c in corr if k in c])) for k in names}
     row["proposal_coverage90"] = pooled_coverage(trs)
     row["environment"] = trs[-1]["environment"]
     return row, {t["seed"]: v for t, v in zip(trs, vals, strict=True)}
@@ -621,14 +626,19 @@ def _write_markdown(path: Path, result: dict, commands: list[str]) -> None:
         f"start rows, experiments to the first top-{TOP}% row)\n",
         "Median [95% bootstrap CI] over seeds; runs that never hit count as the budget.\n",
         f"| target | budget | method | n | exp. to top-{TOP}% | hit | s / round | last round s "
-        "| source rows used | 90% coverage |",
+        "| source rows used (median learned correlation ρ) | 90% coverage |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for target, s in result["summary"].items():
         for m, r in s["methods"].items():
             lo, hi = r["median_to_top5_ci95"]
             src = r.get("source_rows")
-            src = ", ".join(f"{k}: {v}" for k, v in src.items()) if src else "—"
+            corr = r.get("task_correlation_median") or {}
+            src = (
+                ", ".join(f"{k}: {v}" + (f" (ρ {corr[k]:.2f})" if k in corr else "") for k, v in src.items())
+                if src
+                else "—"
+            )
             lines.append(
                 f"| {target} | {s['budget']} | {m} | {r['n_seeds']} | {r['median_to_top5']:g} "
                 f"[{lo:g}, {hi:g}] | {r['hit_top5_fraction']:.0%} "

@@ -207,6 +207,18 @@ class CampaignConfig(_Strict):
             )
         return v
 
+    @model_validator(mode="after")
+    def _transfer_surrogate(self) -> CampaignConfig:
+        opts = self.surrogate.options
+        if self.transfer and (opts.get("kernel", "rbf") != "rbf" or opts.get("warp", "none") != "none"):
+            raise ValueError(
+                "[[transfer]] fits a multi-task GP with an RBF kernel and no output warping; "
+                "remove kernel/warp from [surrogate] options"
+            )
+        if self.transfer and len(self.objectives) > 1:
+            raise ValueError("[[transfer]] works with one objective; list one [[objectives]] entry")
+        return self
+
 
 def _known_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
     """Field names valid at ``loc`` (a pydantic error location) inside ``model``."""

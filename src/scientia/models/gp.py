@@ -104,7 +104,11 @@ class GPSurrogate:
 
         BoTorch's ``MultiTaskGP`` learns an ARD kernel over the inputs shared by all tasks and a
         task covariance (ICM), so a source teaches the target as much as the data say the tasks
-        move together; predictions are for the target task. One outcome only.
+        move together; predictions are for the target task. One outcome only, with BoTorch's RBF
+        kernel and learned noise (``kernel = "matern"`` and warping are refused, not ignored).
+        The learned correlation between the target and each source is kept in
+        ``task_correlation_`` and logged with the fit: near 0 means the campaign judged that
+        source unrelated.
         """
         import torch
         from botorch.fit import fit_gpytorch_mll
@@ -115,6 +119,11 @@ class GPSurrogate:
         Y = np.asarray(Y, dtype=float).reshape(len(X), -1)
         if Y.shape[1] != 1:
             raise ValidationError("transfer learning supports one objective; list one [[objectives]] entry")
+        if self.kernel != "rbf" or self.warp != "none":
+            raise ValidationError(
+                "[[transfer]] fits a multi-task GP with an RBF kernel and no output warping; "
+                f"got kernel={self.kernel!r}, warp={self.warp!r}: remove them from [surrogate] options"
+            )
         start = time.perf_counter()
         blocks_X = [np.hstack([np.asarray(X, float), np.zeros((len(X), 1))])]
         blocks_Y = [Y]
@@ -138,6 +147,7 @@ class GPSurrogate:
         self.n_outputs_ = 1
         self.fit_seconds_ = time.perf_counter() - start
         self.transfer_: dict[str, int] = {name: len(Xs) for name, Xs, _ in sources}
+        self.task_correlation_ = _task_correlation(model, [name for name, _, _ in sources])
         return self
 
     def fit(
@@ -225,6 +235,7 @@ class GPSurrogate:
         out["noise"] = [float(m.likelihood.noise.detach().mean()) for m in models]
         if getattr(self, "transfer_", None):
             out["transfer"] = dict(self.transfer_)
+            out["task_correlation"] = dict(getattr(self, "task_correlation_", {}))
         out["lengthscales"] = [
             [
                 k.lengthscale.detach().reshape(-1).tolist()
@@ -234,6 +245,16 @@ class GPSurrogate:
             for m in models
         ]
         return out
+
+
+def _task_correlation(model: Any, names: list[str]) -> dict[str, float]:
+    """Correlation between the target task (0) and each source task in a fitted ``MultiTaskGP``."""
+    for module in model.modules():
+        if "IndexKernel" in type(module).__name__ and hasattr(module, "covar_matrix"):
+            C = module.covar_matrix.to_dense().detach().numpy()
+            d = np.sqrt(np.clip(np.diag(C), 1e-300, None))
+            return {name: float(C[0, k] / (d[0] * d[k])) for k, name in enumerate(names, start=1)}
+    return {}
 
 
 class _Identity:

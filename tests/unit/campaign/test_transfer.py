@@ -70,3 +70,26 @@ def test_bad_sources_are_refused_before_anything_is_written(tmp_path):
     camp = Campaign.create(_config("d", [{"table": str(bad)}]), ledger)
     with pytest.raises(ConfigError, match="has no column 'x'"):
         camp.state()
+
+
+def test_the_fit_logs_a_higher_task_correlation_for_a_related_source_than_an_unrelated_one(tmp_path):
+    ledger = str(tmp_path / "l.sqlite")
+    xs = np.linspace(0, 1, 20)
+    rng = np.random.default_rng(0)
+    related = Campaign.create(_config("related"), ledger)
+    related.observe([Observation(Candidate({"x": float(x)}), {"y": _f(x, 0.0)}) for x in xs])
+    noise = Campaign.create(_config("noise"), ledger)
+    noise.observe([Observation(Candidate({"x": float(x)}), {"y": float(rng.normal())}) for x in xs])
+    camp = Campaign.create(_config("t", [{"campaign": "related"}, {"campaign": "noise"}]), ledger)
+    camp.observe([Observation(Candidate({"x": x}), {"y": _f(x, 0.0)}) for x in np.linspace(0, 1, 8)])
+    camp.suggest(1)
+    (fit,) = camp.ledger.events(camp.id, kinds=["model_fitted"])
+    corr = fit.payload["task_correlation"]
+    assert corr["related"] > 0.8 and corr["related"] > corr["noise"] + 0.3
+
+
+def test_options_a_multitask_fit_cannot_honour_are_refused_when_the_campaign_is_created(tmp_path):
+    for options in ({"kernel": "matern"}, {"warp": "yeo-johnson"}):
+        cfg = _config("t", [{"table": "old.csv"}]) | {"surrogate": {"kind": "gp", "options": options}}
+        with pytest.raises(ConfigError, match="RBF kernel"):
+            Campaign.create(cfg, str(tmp_path / "l.sqlite"))
