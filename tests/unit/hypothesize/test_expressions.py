@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -81,3 +83,14 @@ def test_operon_infix_parsed():
     expr = operon_to_sympy("((-0.5) + (2.0 * (sqrt(x0) ^ 2)))", 1)
     assert sp.simplify(expr - (2.0 * x0 - 0.5)) == 0
     assert operon_to_sympy("(nan * x0)", 1) is None
+
+
+def test_an_expression_with_an_infinity_is_refused_with_a_value_error_and_not_fitted():
+    # simplification can leave zoo behind (c/0); it must be skipped, not crash the search
+    from scientia.hypothesize.symbolic.expressions import compile_expr, fit_constants
+
+    x0 = sp.Symbol("x0")
+    with pytest.raises(ValueError, match="not finite"):
+        compile_expr(x0 + sp.zoo * x0**2, 1)
+    _, loss = fit_constants(sp.Float(2.0) * x0 + sp.zoo, np.ones((5, 1)), np.ones(5))
+    assert math.isnan(loss)

@@ -100,3 +100,18 @@ def test_buckingham_pi_missing_constant():
     D = np.stack([parse_units(u) for u in ("kg", "kg", "m")])
     with pytest.raises(ValueError, match="cannot be formed"):
         buckingham_pi(D, parse_units("N"), ["m1", "m2", "r"])
+
+
+def test_a_law_with_no_dimensionless_group_is_found_as_a_constant_times_the_prefactor():
+    # F = q1*q2/(4*pi*eps*r^2) in units where the inputs leave no dimensionless group
+    import pandas as pd
+
+    from scientia.hypothesize.symbolic import EquationSearch
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"q": rng.uniform(1, 5, 200), "v": rng.uniform(1, 5, 200), "r": rng.uniform(1, 5, 200)})
+    y = pd.Series(X.q * X.v / (4 * np.pi * X.r), name="B")
+    units = {"q": "C", "v": "m/s", "r": "m", "B": "C/s"}
+    est = EquationSearch(engine="gp", time_limit=3, seed=0, dimensionless=True).fit(X, y, units=units)
+    assert est.pi_groups_.n_groups == 0
+    assert est.best_.r2 > 0.999999

@@ -243,11 +243,13 @@ class EquationSearch(RegressorMixin, BaseEstimator):
             self.pi_groups_ = pi
             scale = pi.scale_values(Xa)
             Xs, ys = pi.transform(Xa), ya / scale
+            groups, prefactor = pi.group_exprs(xs), pi.scale_expr(xs)
+            if pi.n_groups == 0:  # y = C * prefactor: the engine fits C over one all-ones column
+                Xs, groups = np.ones((len(Xa), 1)), [sp.Integer(1)]
             if not (np.all(np.isfinite(Xs)) and np.all(np.isfinite(ys))):
                 raise ValidationError("the dimensionless groups are not finite on this data (zeros?)")
-            inner_dims, inner_tdims = np.zeros((pi.n_groups, 7)), np.zeros(7)
-            groups, prefactor = pi.group_exprs(xs), pi.scale_expr(xs)
-            inner = symbols_for(pi.n_groups)
+            inner_dims, inner_tdims = np.zeros((len(groups), 7)), np.zeros(7)
+            inner = symbols_for(len(groups))
             map_back = lambda e: prefactor * e.xreplace(dict(zip(inner, groups, strict=True)))  # noqa: E731
 
         gen = rng(data_seed)
@@ -303,8 +305,11 @@ class EquationSearch(RegressorMixin, BaseEstimator):
         rows = gen.choice(len(y), size=min(len(y), 1000), replace=False)
         Xr, yr = X[rows], y[rows]
 
-        def full_loss(e: sp.Expr) -> float:
-            return float(np.mean((y - compile_expr(e, X.shape[1])(X, ())) ** 2))
+        def full_loss(e: sp.Expr) -> float:  # nan for what cannot be evaluated: left out below
+            try:
+                return float(np.mean((y - compile_expr(e, X.shape[1])(X, ())) ** 2))
+            except (TypeError, ValueError, NameError, ZeroDivisionError, OverflowError):
+                return math.nan
 
         # polishing gets a CPU budget of its own: refining (60%) then simplifying, simplest first
         start = time.process_time()
@@ -333,7 +338,7 @@ class EquationSearch(RegressorMixin, BaseEstimator):
                 new = simplified(e, max_complexity=30)
                 if new != e and (check is None or check(new)):
                     new_loss = full_loss(new)
-                    if new_loss <= loss * (1 + 1e-9) + 1e-14 * float(np.var(y)):
+                    if math.isfinite(new_loss) and new_loss <= loss * (1 + 1e-9) + 1e-14 * float(np.var(y)):
                         front.append((complexity(new), new_loss, new))
             front = [front[i] for i in pareto([(c, loss) for c, loss, _ in front])]
         keep = front

@@ -233,8 +233,11 @@ def compile_expr(
     """A vectorised ``f(X, c) -> (n,)`` for ``expr`` in ``x0 … x{n_vars-1}`` and ``constants``.
 
     The expression is compiled once into NumPy closures (cheap to build, no code generation);
-    functions outside the common set go through ``sympy.lambdify``.
+    functions outside the common set go through ``sympy.lambdify``. Raises ``ValueError`` for
+    an expression holding an infinity or NaN (e.g. ``zoo`` left by simplifying ``c/0``).
     """
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise ValueError(f"expression is not finite: {expr}")
     xs = symbols_for(n_vars)
     try:
         closure = _closure(expr, {s: i for i, s in enumerate([*xs, *constants])})
@@ -281,7 +284,10 @@ def fit_constants(
     from scipy.optimize import least_squares, minimize
 
     pexpr, csyms, c0 = parametrize(expr)
-    f = compile_expr(pexpr, X.shape[1], csyms)
+    try:
+        f = compile_expr(pexpr, X.shape[1], csyms)
+    except ValueError:  # an infinity or NaN in the expression: nothing to fit
+        return expr, math.nan
     base = mse(y, f(X, c0))
     if not csyms:
         return expr, base
@@ -366,6 +372,8 @@ def snap_constants(
                 cand = expr.xreplace({f: target})
                 if cand.atoms(sp.Float):
                     cand, new = fit_constants(cand, X, y, max_nfev=20)
+                elif cand.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+                    continue
                 else:
                     new = mse(y, compile_expr(cand, X.shape[1])(X, ()))
                 if new <= tol and (accept is None or accept(cand)):

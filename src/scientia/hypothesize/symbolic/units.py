@@ -323,6 +323,8 @@ class PiGroups:
     def transform(self, X: np.ndarray) -> np.ndarray:
         """The groups evaluated on ``X`` of shape ``(n, d)``; returns ``(n, k)``."""
         X = np.asarray(X, dtype=float)
+        if self.n_groups == 0:
+            return np.empty((len(X), 0))
         with np.errstate(all="ignore"):
             return np.stack([np.prod(X**g, axis=1) for g in self.groups], axis=1).reshape(len(X), -1)
 
