@@ -9,7 +9,9 @@ reason, and counted; they never stop the run.
 
 With ``workers > 1`` the featurizing and predicting of chunks runs in worker processes (each
 loads the model once), while the main process reads the file and merges results in order; at
-most ``2·workers`` chunks are in flight.
+most ``2·workers`` chunks are in flight. With ``backend="ray"`` the workers are Ray actors: on
+the cluster at ``$RAY_ADDRESS`` if set (the model files travel through Ray's object store, so the
+nodes need no shared disk), else on a local Ray started for the run and stopped after it.
 """
 
 from __future__ import annotations
@@ -324,6 +326,58 @@ def _parallel(
             yield pending.popleft().result()
 
 
+class _RayScreener:
+    """A Ray actor holding one copy of the model, rebuilt from its files."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        import tempfile
+
+        self._dir = tempfile.TemporaryDirectory(prefix="scientia-model-")
+        for name, data in files.items():
+            (Path(self._dir.name) / name).write_bytes(data)
+        _worker_init(self._dir.name)
+
+    def run(
+        self, args: tuple[LibraryChunk, int, float, str, str]
+    ) -> tuple[dict[str, np.ndarray], list[Reject]]:
+        return _worker_run(args)
+
+
+def _ray_parallel(
+    directory: str, chunks: Iterable[LibraryChunk], workers: int, args: tuple[int, float, str, str]
+) -> Iterator[tuple[dict[str, np.ndarray], list[Reject]]]:
+    """Results of the chunks in order, computed by ``workers`` Ray actors, ≤ 2·workers in flight."""
+    import os
+    from collections import deque
+
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError('backend "ray" needs Ray: pip install "scientia[ray]"') from None
+    started = False
+    if not ray.is_initialized():
+        address = os.environ.get("RAY_ADDRESS")
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+        if not address:
+            kwargs["num_cpus"] = workers
+        ray.init(address=address, **kwargs)
+        started = True
+    try:
+        files = ray.put({f.name: f.read_bytes() for f in Path(directory).iterdir() if f.is_file()})
+        actor = ray.remote(num_cpus=1)(_RayScreener)
+        actors = [actor.remote(files) for _ in range(workers)]  # type: ignore[attr-defined]
+        pending: deque[Any] = deque()
+        for i, chunk in enumerate(chunks):
+            pending.append(actors[i % workers].run.remote((chunk, *args)))  # type: ignore[attr-defined]
+            if len(pending) >= 2 * workers:
+                yield ray.get(pending.popleft())
+        while pending:
+            yield ray.get(pending.popleft())
+    finally:
+        if started:
+            ray.shutdown()
+
+
 def screen_library(
     model: ScreeningModel,
     chunks: Iterable[LibraryChunk],
@@ -334,6 +388,7 @@ def screen_library(
     rank_by: str = "mean",
     level: float = 0.9,
     workers: int = 1,
+    backend: str = "local",
     model_dir: str | Path | None = None,
     on_rejects: Callable[[list[Reject]], None] | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
@@ -359,6 +414,9 @@ def screen_library(
     workers : int
         Processes featurizing and predicting chunks (``model_dir`` is then required: each worker
         loads the saved model).
+    backend : {"local", "ray"}
+        Where the workers run: local processes, or Ray actors (see the module docstring); with
+        ``"ray"`` one worker is allowed.
     on_rejects : callable, optional
         Called with each chunk's list of :class:`~scientia.screen.features.Reject`.
     on_progress : callable, optional
@@ -372,7 +430,12 @@ def screen_library(
         raise UnknownNameError.for_name("direction", direction, ("max", "min"))
     if rank_by not in ("mean", "optimistic"):
         raise UnknownNameError.for_name("ranking", rank_by, ("mean", "optimistic"))
-    if workers > 1 and model_dir is None:
+    if backend not in ("local", "ray"):
+        raise UnknownNameError.for_name("backend", backend, ("local", "ray"))
+    if workers < 1:
+        raise ConfigError(f"--workers must be >= 1; got {workers}")
+    parallel = workers > 1 or backend == "ray"
+    if parallel and model_dir is None:
         raise ConfigError("parallel screening needs the saved model's directory")
     names = list(model.targets_)
     name = target if target is not None else names[0]
@@ -383,7 +446,9 @@ def screen_library(
     best = _TopK(top)
     n_read = n_valid = n_rejected = 0
     results: Iterable[tuple[dict[str, np.ndarray], list[Reject]]]
-    if workers > 1:
+    if backend == "ray":
+        results = _ray_parallel(str(model_dir), chunks, workers, args)
+    elif workers > 1:
         results = _parallel(str(model_dir), chunks, workers, args)
     else:
         results = (_chunk_columns(model, chunk, *args) for chunk in chunks)

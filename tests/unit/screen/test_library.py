@@ -91,3 +91,28 @@ def read_library_from(smiles):
     from scientia.screen.library import LibraryChunk
 
     return [LibraryChunk(list(smiles), np.arange(1, len(smiles) + 1), [""] * len(smiles))]
+
+
+def test_ray_backend_on_a_local_cluster_gives_the_same_hits(tmp_path, esol, gp_model, monkeypatch):
+    # the library sharded over Ray actors (model files shipped through the object store) ranks
+    # exactly as one process does, and the local cluster the run started is stopped again
+    ray = pytest.importorskip("ray")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("RAY_DISABLE_USAGE_STATS", "1")
+    model_dir = tmp_path / "model"
+    gp_model.save(model_dir)
+    path = tmp_path / "lib.smi"
+    path.write_text("\n".join([*esol["smiles"].tolist()[150:350], "C1CC"]) + "\n", encoding="utf-8")
+    one = screen_library(gp_model, read_library(path, chunk_size=50), top=20)
+    sharded = screen_library(
+        gp_model, read_library(path, chunk_size=50), top=20, workers=2, backend="ray", model_dir=model_dir
+    )
+    assert not ray.is_initialized()
+    np.testing.assert_allclose(sharded.table["mean"], one.table["mean"], rtol=1e-6)
+    assert sharded.table["line"].tolist() == one.table["line"].tolist()
+    assert (sharded.n_read, sharded.n_valid, sharded.n_rejected) == (201, 200, 1)
+
+
+def test_unknown_backend_is_refused(gp_model):
+    with pytest.raises(UnknownNameError, match="backend"):
+        screen_library(gp_model, iter(()), backend="dask")
