@@ -243,13 +243,11 @@ class EquationSearch(RegressorMixin, BaseEstimator):
             self.pi_groups_ = pi
             scale = pi.scale_values(Xa)
             Xs, ys = pi.transform(Xa), ya / scale
-            groups, prefactor = pi.group_exprs(xs), pi.scale_expr(xs)
-            if pi.n_groups == 0:  # y = C * prefactor: the engine fits C over one all-ones column
-                Xs, groups = np.ones((len(Xa), 1)), [sp.Integer(1)]
             if not (np.all(np.isfinite(Xs)) and np.all(np.isfinite(ys))):
                 raise ValidationError("the dimensionless groups are not finite on this data (zeros?)")
-            inner_dims, inner_tdims = np.zeros((len(groups), 7)), np.zeros(7)
-            inner = symbols_for(len(groups))
+            inner_dims, inner_tdims = np.zeros((pi.n_groups, 7)), np.zeros(7)
+            groups, prefactor = pi.group_exprs(xs), pi.scale_expr(xs)
+            inner = symbols_for(pi.n_groups)
             map_back = lambda e: prefactor * e.xreplace(dict(zip(inner, groups, strict=True)))  # noqa: E731
 
         gen = rng(data_seed)
