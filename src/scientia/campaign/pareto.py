@@ -14,9 +14,17 @@ __all__ = ["hypervolume", "pareto_mask"]
 def pareto_mask(Y: np.ndarray) -> np.ndarray:
     """Rows of ``Y`` (n, m; bigger is better) that no other row dominates; duplicates are kept."""
     Y = np.asarray(Y, dtype=float).reshape(len(Y), -1)
-    geq = (Y[:, None, :] >= Y[None, :, :]).all(-1)  # geq[i, j]: row i at least as good as j everywhere
-    gt = (Y[:, None, :] > Y[None, :, :]).any(-1)
-    return np.asarray(~(geq & gt).any(0), dtype=bool)
+    # in lexicographically decreasing order a row can only be dominated by an earlier one, and a
+    # row dominated by a dominated row is dominated by the front too: compare with the front only
+    order = np.lexsort(tuple(-Y[:, k] for k in reversed(range(Y.shape[1]))))
+    front: list[int] = []
+    for i in order:
+        F = Y[front]
+        if not ((F >= Y[i]).all(1) & (F > Y[i]).any(1)).any():
+            front.append(int(i))
+    mask = np.zeros(len(Y), dtype=bool)
+    mask[front] = True
+    return mask
 
 
 def hypervolume(Y: np.ndarray, ref: np.ndarray) -> float:

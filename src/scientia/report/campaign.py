@@ -5,7 +5,9 @@ the HTML file draws them with plotly.js, inlined from the installed ``plotly`` p
 the file opens anywhere offline; the Markdown summary links PNG renderings of the same figures
 written next to it. Both also hold the best result, the calibration of the predictions, the
 observations, the resolved settings, the seed and the package versions (recorded when the
-campaign was created, and those that wrote the report).
+campaign was created, and those that wrote the report). For a campaign with two or more
+objectives to optimise, both add its Pareto front: the pairwise figure and a table of the
+Pareto-optimal observations.
 
 The input is a :class:`~scientia.web.views.CampaignView` (the web app passes its cached one;
 :func:`view_of` builds one for a campaign), so the report and the page cannot disagree.
@@ -57,7 +59,7 @@ dl { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; } d
 <p class="muted">scientia campaign report · generated {{ generated }} · scientia {{ now.get("scientia", "?") }}</p>
 <h2>Summary</h2>
 <dl>
-<dt>objective</dt><dd>{{ objectives }}</dd>
+<dt>objective{{ "s" if s.objectives|length > 1 }}</dt><dd>{{ objectives }}</dd>
 <dt>observations</dt><dd>{{ s.counts.observations }} ({{ s.counts.ok }} ok, {{ s.counts.failed }} failed);
  {{ s.counts.awaiting }} awaiting review, {{ s.counts.approved }} approved, {{ s.counts.rejected }} rejected</dd>
 <dt>best so far</dt><dd>{{ best }}</dd>
@@ -67,8 +69,20 @@ dl { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; } d
 <dt>review</dt><dd>{{ s.review }}</dd>
 </dl>
 <h2>Figures</h2>
+{% if shown %}<p>{{ shown }}</p>{% endif %}
 {% for key, title in titles.items() %}<div class="figure" id="fig-{{ key }}" data-figure="{{ key }}" role="img" aria-label="{{ title }}"></div>
 {% endfor %}
+{% if pareto %}
+<h2 id="pareto">Pareto front</h2>
+<p>{{ pareto_text }}</p>
+<div class="figure" id="fig-pareto" data-figure="pareto" role="img" aria-label="Pareto front"></div>
+<div class="scroll"><table id="pareto-table">
+<thead><tr>{% for c in pareto_columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for row in pareto_rows %}<tr>{% for cell, numeric in row %}<td{% if numeric %} class="num"{% endif %}>{{ cell }}</td>{% endfor %}</tr>
+{% endfor %}</tbody>
+</table></div>
+{% endif %}
 <h2>Observations</h2>
 <div class="scroll"><table>
 <thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
@@ -125,12 +139,18 @@ def _cell(value: Any) -> tuple[str, bool]:
     return str(value), False
 
 
+def _aim(o: dict[str, Any]) -> str:
+    """``maximise yield (threshold 50)`` or, for an outcome constraint, ``keep purity ≥ 95``."""
+    if o["role"] == "constraint":
+        return f"keep {o['name']} {'≥' if o['direction'] == 'max' else '≤'} {o['threshold']:g}"
+    aim = f"{'maximise' if o['direction'] == 'max' else 'minimise'} {o['name']}"
+    return aim + (f" (threshold {o['threshold']:g})" if o["threshold"] is not None else "")
+
+
 def _texts(view: CampaignView) -> dict[str, str]:
     """The summary's sentences, shared by the HTML and Markdown reports."""
     s = view.summary()
-    objectives = ", ".join(
-        f"{'maximise' if o['direction'] == 'max' else 'minimise'} {o['name']}" for o in s["objectives"]
-    )
+    objectives = ", ".join(_aim(o) for o in s["objectives"])
     best = "no successful observation yet"
     if s["best"]:
         b = s["best"]
@@ -147,7 +167,41 @@ def _texts(view: CampaignView) -> dict[str, str]:
     if s["acquisition"]:
         proposer += f" ({s['acquisition']}, {s['surrogate']} surrogate)"
     proposer += f", batches of {s['batch_size']}"
-    return {"objectives": objectives, "best": best, "calibration": calibration, "proposer": proposer}
+    shown = ""
+    if len(s["objectives"]) > 1:
+        shown = (
+            f"The best-so-far, measured-vs-predicted and effects figures show {s['objectives'][0]['name']}."
+        )
+    out = {"objectives": objectives, "best": best, "calibration": calibration, "proposer": proposer}
+    out["shown"] = shown
+    pareto = view.pareto()
+    if pareto is not None:
+        aims = ", ".join(f"{o['direction']} {o['name']}" for o in pareto["objectives"])
+        thresholds = any(o["threshold"] is not None for o in s["objectives"])
+        out["pareto"] = (
+            f"{pareto['size']} of {pareto['ok']} successful experiments are Pareto-optimal: no other is at "
+            f"least as good on every objective ({aims}) and better on one"
+            + (", and they meet every threshold" if thresholds else "")
+            + f". Best {s['objectives'][0]['name']} first."
+        )
+    return out
+
+
+def _pareto_table(view: CampaignView) -> tuple[list[str], list[list[Any]]]:
+    """Columns and rows (values) of the Pareto-optimal observations, best first."""
+    pareto = view.pareto()
+    names = [o.name for o in view.objectives]
+    columns = ["seq", *names, *view.parameters, "proposal_id"]
+    rows = [
+        [
+            r["seq"],
+            *(r["outcomes"][n] for n in names),
+            *(r["params"][n] for n in view.parameters),
+            r["proposal_id"],
+        ]
+        for r in (pareto["rows"] if pareto else [])
+    ]
+    return columns, rows
 
 
 def _versions(view: CampaignView) -> tuple[dict[str, str], dict[str, str], list[str]]:
@@ -177,12 +231,22 @@ def render_html(view: CampaignView) -> str:
     frame = view.frame()
     then, now, packages = _versions(view)
     rows = [[_cell(v) for v in rec] for rec in frame.astype(object).itertuples(index=False, name=None)]
+    texts = _texts(view)
+    pareto_columns, pareto_rows = _pareto_table(view)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return env.from_string(_TEMPLATE).render(
         s=s,
-        **_texts(view),
+        objectives=texts["objectives"],
+        best=texts["best"],
+        calibration=texts["calibration"],
+        proposer=texts["proposer"],
+        shown=texts["shown"],
+        pareto="pareto" in texts,
+        pareto_text=texts.get("pareto", ""),
+        pareto_columns=pareto_columns,
+        pareto_rows=[[_cell(v) for v in row] for row in pareto_rows],
         generated=utcnow(),
-        titles=FIGURE_TITLES,
+        titles={k: v for k, v in FIGURE_TITLES.items() if k != "pareto"},
         columns=[str(c) for c in frame.columns],
         rows=rows,
         config=json.dumps(view.config.model_dump(mode="json"), indent=2, ensure_ascii=False),
@@ -218,7 +282,7 @@ def render_markdown(view: CampaignView, images: dict[str, str]) -> str:
         f"review, {counts['approved']} approved, {counts['rejected']} rejected"
     )
     for key, value in (
-        ("objective", t["objectives"]),
+        ("objectives" if len(s["objectives"]) > 1 else "objective", t["objectives"]),
         ("observations", observations),
         ("best so far", t["best"]),
         ("calibration", t["calibration"]),
@@ -228,9 +292,21 @@ def render_markdown(view: CampaignView, images: dict[str, str]) -> str:
     ):
         lines.append(f"| {key} | {_md(value)} |")
     lines += ["", "## Figures", ""]
+    if t["shown"]:
+        lines += [_md(t["shown"]), ""]
     for key, title in FIGURE_TITLES.items():
-        if key in images:
+        if key in images and key != "pareto":
             lines += [f"![{title}]({images[key]})", ""]
+    if "pareto" in t:
+        lines += ["## Pareto front", "", _md(t["pareto"]), ""]
+        if "pareto" in images:
+            lines += [f"![{FIGURE_TITLES['pareto']}]({images['pareto']})", ""]
+        columns, front = _pareto_table(view)
+        if len(front) > _MD_ROWS:
+            lines += [f"The first {_MD_ROWS} of {len(front)} (all of them: the HTML report).", ""]
+        lines += ["| " + " | ".join(_md(c) for c in columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(_md(v) for v in row) + " |" for row in front[:_MD_ROWS]]
+        lines.append("")
     lines += ["## Observations", ""]
     shown = frame.tail(_MD_ROWS) if len(frame) > _MD_ROWS else frame
     if len(frame) > _MD_ROWS:
@@ -268,7 +344,8 @@ def write_reports(view: CampaignView, folder: str | Path, stem: str) -> dict[str
     images = {}
     for key, fig in view.figures().items():
         path = pictures / f"{key}.png"
-        path.write_bytes(to_png(fig, width=11 if key == "effects" else 8))
+        wide = key == "effects" or fig["layout"].get("meta", {}).get("grid", [1, 1])[1] > 1
+        path.write_bytes(to_png(fig, width=11 if wide else 8))
         out[key] = path
         images[key] = f"{pictures.name}/{path.name}"
     out["html"] = folder / f"{stem}.html"

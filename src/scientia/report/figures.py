@@ -1,14 +1,20 @@
 """A campaign's figures, built once as data and drawn by Plotly (pages) or Matplotlib (PNG).
 
 The web app's campaign page and ``scientia report`` (its HTML file and its Markdown summary)
-show the same three figures, so they are built here and nowhere else:
+show the same figures, so they are built here and nowhere else:
 
-* **best so far** — the best value of the first objective after each experiment (a step line)
-  over every measured value;
+* **best so far** — the best value of one objective (the first, unless another is asked for)
+  after each experiment (a step line) over every measured value;
 * **measured vs predicted** — each measurement against the prediction made *before* it was
   measured, with the 90% predictive interval as a horizontal error bar, and the diagonal;
 * **parameter effects** — the measured objective against each parameter (a scatter for
-  numbers, a box with its points for categories).
+  numbers, a box with its points for categories);
+* **Pareto front** (campaigns with two or more objectives to optimise) — each pair of
+  objectives against each other: every successful experiment in grey, the Pareto-optimal ones
+  in orange (with two objectives, joined by the front's staircase), thresholds as dashed lines.
+  Which experiments are Pareto-optimal is the caller's answer (the engine's
+  :meth:`CampaignState.pareto <scientia.campaign.state.CampaignState.pareto>`), given as ledger
+  sequence numbers; nothing here decides domination.
 
 Each figure is a plain Plotly figure ``dict`` (``{"data": [...], "layout": {...}}``): plotly.js
 draws it as it is, no Python ``plotly`` import or validation is needed (both are slow with
@@ -27,13 +33,16 @@ import html
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from scientia.campaign.state import Objective
 
 __all__ = [
     "FIGURE_TITLES",
@@ -42,6 +51,7 @@ __all__ = [
     "campaign_figures",
     "coverage",
     "figure_json",
+    "pareto_figure",
     "to_png",
 ]
 
@@ -50,6 +60,7 @@ FIGURE_TITLES = {
     "best": "Best so far",
     "predicted": "Measured vs predicted",
     "effects": "Parameter effects",
+    "pareto": "Pareto front",
 }
 _BLUE, _ORANGE, _GREY = "#1f77b4", "#ff7f0e", "#9a9a9a"
 _MAX_EFFECTS = 12  # parameters shown in the effects figure
@@ -242,6 +253,21 @@ def _grid(k: int) -> tuple[int, int]:
     return math.ceil(k / cols), cols
 
 
+def _panel(layout: dict[str, Any], k: int, rows: int, cols: int, xtitle: str, ytitle: str) -> str:
+    """Put the axes of panel ``k`` (row by row) of a rows × cols grid into ``layout``; return
+    their suffix (``""``, ``"2"``, …) for the panel's traces."""
+    gap_x, gap_y = 0.06, 0.14 / max(rows, 1) + 0.04
+    r, c = divmod(k, cols)
+    suffix = "" if k == 0 else str(k + 1)
+    x0 = c / cols + (gap_x / 2 if c else 0)
+    x1 = (c + 1) / cols - (gap_x / 2 if c < cols - 1 else 0)
+    y1 = 1 - r / rows - (gap_y / 2 if r else 0)
+    y0 = 1 - (r + 1) / rows + (gap_y / 2 if r < rows - 1 else 0)
+    layout[f"xaxis{suffix}"] = _axis(xtitle, domain=[x0, x1], anchor=f"y{suffix}")
+    layout[f"yaxis{suffix}"] = _axis(ytitle, domain=[y0, y1], anchor=f"x{suffix}")
+    return suffix
+
+
 def _effects_figure(frame: pd.DataFrame, objective: str, parameters: Sequence[str]) -> dict[str, Any]:
     params = list(parameters)[:_MAX_EFFECTS]
     rows, cols = _grid(len(params))
@@ -255,16 +281,8 @@ def _effects_figure(frame: pd.DataFrame, objective: str, parameters: Sequence[st
         meta={"grid": [rows, cols]},
     )
     data: list[dict[str, Any]] = []
-    gap_x, gap_y = 0.06, 0.14 / max(rows, 1) + 0.04
     for k, name in enumerate(params):
-        r, c = divmod(k, cols)
-        suffix = "" if k == 0 else str(k + 1)
-        x0 = c / cols + (gap_x / 2 if c else 0)
-        x1 = (c + 1) / cols - (gap_x / 2 if c < cols - 1 else 0)
-        y1 = 1 - r / rows - (gap_y / 2 if r else 0)
-        y0 = 1 - (r + 1) / rows + (gap_y / 2 if r < rows - 1 else 0)
-        layout[f"xaxis{suffix}"] = _axis(name, domain=[x0, x1], anchor=f"y{suffix}")
-        layout[f"yaxis{suffix}"] = _axis(objective if c == 0 else "", domain=[y0, y1], anchor=f"x{suffix}")
+        suffix = _panel(layout, k, rows, cols, name, objective if k % cols == 0 else "")
         column: Any = ok[name] if len(ok) else []
         numeric = len(ok) > 0 and column.dtype.kind in "iuf"
         trace: dict[str, Any] = {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}", "name": _text(name), "y": y}
@@ -294,32 +312,133 @@ def _effects_figure(frame: pd.DataFrame, objective: str, parameters: Sequence[st
     return {"data": data, "layout": layout}
 
 
+def _goal(o: Objective) -> str:
+    return f"{o.name} ({'higher' if o.direction == 'max' else 'lower'} is better)"
+
+
+def pareto_figure(
+    frame: pd.DataFrame, objectives: Sequence[Objective], front: Collection[int]
+) -> dict[str, Any]:
+    """Each pair of objectives to optimise against each other, the Pareto-optimal experiments marked.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Observations in ledger order, with the columns of ``Campaign.to_frame()``.
+    objectives : sequence of Objective
+        The campaign's objectives; outcome constraints get no axis (their thresholds only
+        keep experiments off the front).
+    front : collection of int
+        Ledger sequence numbers (``seq``) of the Pareto-optimal observations, as the engine
+        decides them (``CampaignState.pareto()``).
+
+    Returns
+    -------
+    dict
+        A Plotly figure: one panel per pair (a grid, as the effects figure), each with the other
+        successful experiments (grey), the Pareto-optimal ones (orange; their ``customdata`` is
+        the ledger ``seq``), with two objectives the front as a staircase, and each
+        objective's threshold as a dashed line.
+    """
+    opt = [o for o in objectives if not o.is_constraint]
+    pairs = list(combinations(range(len(opt)), 2))[:_MAX_EFFECTS]
+    rows, cols = _grid(len(pairs))
+    ok = frame[frame["status"] == "ok"] if len(frame) else frame
+    if len(ok):  # as the engine's CampaignState.ok: every objective measured
+        ok = ok[np.isfinite(ok[[o.name for o in objectives]].to_numpy(dtype=float)).all(1)]
+    values = ok[[o.name for o in opt]].to_numpy(dtype=float) if len(ok) else np.empty((0, len(opt)))
+    seqs = ok["seq"].to_numpy(dtype=int) if len(ok) else np.array([], dtype=int)
+    on = np.isin(seqs, np.fromiter(front, dtype=int, count=len(front)))
+    rest = "dominated" + (
+        " or outside a threshold" if any(o.threshold is not None for o in objectives) else ""
+    )
+    layout = _layout(
+        f"Pareto front: {int(on.sum())} of {len(seqs)} successful experiments are Pareto-optimal",
+        height=460 if rows * cols == 1 else max(340, 300 * rows),
+        meta={"grid": [rows, cols]},
+    )
+    marks = (
+        (rest, ~on, {"color": _GREY, "size": 6, "opacity": 0.6}),
+        (
+            "Pareto-optimal",
+            on,
+            {"color": _ORANGE, "size": 10, "opacity": 0.95, "line": {"color": "#fff", "width": 1}},
+        ),
+    )
+    data: list[dict[str, Any]] = []
+    for k, (i, j) in enumerate(pairs):
+        xo, yo = opt[i], opt[j]
+        suffix = _panel(layout, k, rows, cols, _goal(xo), _goal(yo))
+        common = {"type": "scatter", "xaxis": f"x{suffix}", "yaxis": f"y{suffix}", "showlegend": k == 0}
+        hover = f"ledger event %{{customdata}}<br>{_text(xo.name)} %{{x}}<br>{_text(yo.name)} %{{y}}"
+        x, y = values[:, i], values[:, j]
+        if len(opt) == 2 and on.any():  # the staircase bounding what the front dominates
+            order = np.lexsort((-yo.sign * y[on], xo.sign * x[on]))
+            line = {"color": _ORANGE, "width": 1.5, "shape": "vh"}
+            step = {"mode": "lines", "name": "Pareto front", "line": line, "hoverinfo": "skip"}
+            data.append({**common, **step, "x": _nums(x[on][order]), "y": _nums(y[on][order])})
+        for name, pick, marker in marks:
+            trace = {**common, "mode": "markers", "name": name, "legendgroup": name, "marker": marker}
+            trace.update(x=_nums(x[pick]), y=_nums(y[pick]), customdata=seqs[pick].tolist())
+            data.append({**trace, "hovertemplate": hover + "<extra></extra>"})
+        for o, vertical in ((xo, True), (yo, False)):
+            if o.threshold is None or not len(seqs):
+                continue
+            other = yo if vertical else xo  # the line spans the other axis' data and threshold
+            span = _floats([*(y if vertical else x).tolist(), other.threshold])
+            ends, at = [_num(np.nanmin(span)), _num(np.nanmax(span))], [_num(o.threshold)] * 2
+            legend = not any(t["name"] == "threshold" for t in data)
+            dash = {"color": "#444444", "width": 1, "dash": "dash"}
+            data.append(
+                {**common, "mode": "lines", "name": "threshold", "legendgroup": "threshold", "line": dash}
+                | {"showlegend": legend, "x": at if vertical else ends, "y": ends if vertical else at}
+                | {"hovertemplate": f"{_text(o.name)} threshold {o.threshold:g}<extra></extra>"}
+            )
+    if not len(seqs):
+        layout["annotations"] = [_note("no successful observations yet")]
+    return {"data": data, "layout": layout}
+
+
 def campaign_figures(
-    frame: pd.DataFrame, objective: str, direction: str, parameters: Sequence[str]
+    frame: pd.DataFrame,
+    objective: str,
+    direction: str,
+    parameters: Sequence[str],
+    *,
+    objectives: Sequence[Objective] = (),
+    front: Collection[int] = (),
 ) -> dict[str, dict[str, Any]]:
-    """The campaign's three figures as Plotly figure dicts.
+    """The campaign's figures as Plotly figure dicts.
 
     Parameters
     ----------
     frame : DataFrame
         Observations in ledger order, with the columns of ``Campaign.to_frame()``.
     objective : str
-        The objective shown (the campaign's first).
+        The objective shown by the best-so-far, predicted and effects figures.
     direction : {"max", "min"}
     parameters : sequence of str
         Parameter columns for the effects figure (the first twelve are shown).
+    objectives : sequence of Objective, optional
+        All the campaign's objectives; with two or more to optimise, a Pareto figure is added.
+    front : collection of int, optional
+        Ledger ``seq`` of the Pareto-optimal observations (see :func:`pareto_figure`).
 
     Returns
     -------
     dict
-        ``{"best": fig, "predicted": fig, "effects": fig}``; each ``fig`` is JSON-serialisable
-        and holds no NaN (missing values are ``None``).
+        ``{"best": fig, "predicted": fig, "effects": fig}`` and, for several objectives,
+        ``"pareto": fig``; each ``fig`` is JSON-serialisable and holds no NaN (missing values
+        are ``None``).
     """
-    return {
+    figures = {
         "best": _best_figure(frame, objective, direction),
         "predicted": _predicted_figure(frame, objective),
         "effects": _effects_figure(frame, objective, parameters),
     }
+    if sum(not o.is_constraint for o in objectives) >= 2:
+        figures["pareto"] = pareto_figure(frame, objectives, front)
+    return figures
 
 
 def figure_json(figures: Mapping[str, Any]) -> str:
@@ -357,7 +476,7 @@ def _draw(ax: Any, trace: Mapping[str, Any], rng: np.random.Generator) -> None:
     x, y = _floats(trace["x"]), _floats(trace["y"])
     mode = trace.get("mode", "markers")
     color = (trace.get("marker") or trace.get("line") or {}).get("color", _BLUE)
-    label = _plain(trace.get("name", ""))
+    label = _plain(trace.get("name", "")) if trace.get("showlegend", True) else ""
     if "error_x" in trace:
         ax.errorbar(
             x, y, xerr=_floats(trace["error_x"]["array"]), fmt="o", ms=3.5, alpha=0.75, color=color,
@@ -366,12 +485,16 @@ def _draw(ax: Any, trace: Mapping[str, Any], rng: np.random.Generator) -> None:
     elif "lines" in mode:
         line = trace.get("line", {})
         style = "--" if line.get("dash") == "dash" else "-"
-        if line.get("shape") == "hv":
-            ax.step(x, y, where="post", color=color, lw=2, label=label)
+        if line.get("shape") in ("hv", "vh"):  # horizontal first ("post") or vertical first
+            ax.step(x, y, where="post" if line["shape"] == "hv" else "pre", color=color, lw=2, label=label)
         else:
             ax.plot(x, y, style, color=color, lw=1, label=label)
     else:
-        ax.scatter(x, y, s=8, alpha=0.6, color=color, label=label)
+        marker = trace.get("marker", {})
+        size = 0.32 * marker.get("size", 5) ** 2  # Plotly's diameter in px as a Matplotlib area
+        ax.scatter(
+            x, y, s=size, alpha=min(marker.get("opacity", 0.6), 0.9), color=color, label=label, zorder=2
+        )
 
 
 def to_png(
@@ -412,8 +535,10 @@ def to_png(
     for note in layout.get("annotations", []):
         axes[0].text(0.5, 0.5, _plain(note["text"]), ha="center", va="center", transform=axes[0].transAxes)
     if layout.get("showlegend", True) and any(t.get("name") for t in figure.get("data", [])):
-        handles, _ = axes[0].get_legend_handles_labels()
-        if handles:
+        handles, labels = axes[0].get_legend_handles_labels()
+        if handles and rows * cols > 1:  # below the panels, where it hides no point
+            fig.legend(handles, labels, loc="outside lower center", ncols=len(handles), fontsize=8)
+        elif handles:
             axes[0].legend(loc="best", fontsize=8)
     fig.suptitle(_title(layout.get("title", "")), fontsize=11)
     buf = io.BytesIO()

@@ -3,8 +3,10 @@
 The page holds the campaign's settings (resolved config, seed, package versions), the best result
 so far, two figures embedded as base64 PNG (best so far vs experiments; measured vs predicted
 with the model's error bars, the prediction being the one made *before* the measurement) with the
-coverage of the 90% predictive intervals, and the table of observations. It loads nothing from
-the network and every piece of text goes through Jinja2's autoescape.
+coverage of the 90% predictive intervals, and the table of observations; a campaign with two or
+more objectives to optimise adds its Pareto front (the pairwise figure of
+:func:`scientia.report.figures.pareto_figure` and a table of the Pareto-optimal observations). It
+loads nothing from the network and every piece of text goes through Jinja2's autoescape.
 
 :func:`render_report` returns the page as a string (for a web app); :func:`write_report` writes
 it to a file.
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from scientia.campaign import Campaign
+    from scientia.campaign.state import CampaignState
 
 __all__ = ["render_report", "write_report"]
 
@@ -66,6 +69,17 @@ dl { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; } d
 <h2>Figures</h2>
 {% if figure %}<img alt="best so far vs experiments, and measured vs predicted" src="data:image/png;base64,{{ figure }}">{% else %}<p>No observations yet.</p>{% endif %}
 {% if calibration %}<p>{{ calibration }}</p>{% endif %}
+{% if pareto %}
+<h2 id="pareto">Pareto front</h2>
+<p>{{ pareto.text }}</p>
+<img alt="Pareto front: each pair of objectives, the Pareto-optimal experiments marked" src="data:image/png;base64,{{ pareto.png }}">
+<div class="scroll"><table id="pareto-table">
+<thead><tr>{% for c in pareto.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for row in pareto.rows %}<tr>{% for cell, numeric in row %}<td{% if numeric %} class="num"{% endif %}>{{ cell }}</td>{% endfor %}</tr>
+{% endfor %}</tbody>
+</table></div>
+{% endif %}
 
 <h2>Observations</h2>
 <div class="scroll"><table>
@@ -146,6 +160,40 @@ def _figure(curve: list[float], pred: pd.DataFrame, objective: str, direction: s
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _pareto(campaign: Campaign, state: CampaignState, frame: pd.DataFrame) -> dict[str, Any] | None:
+    """The Pareto section (sentence, figure as base64 PNG, table best first) of a campaign with
+    two or more objectives to optimise; None for one."""
+    from scientia.report.figures import pareto_figure, to_png
+
+    optimised = [o for o in campaign.objectives if not o.is_constraint]
+    if len(optimised) < 2:
+        return None
+    at = {id(o): i for i, o in enumerate(state.observations)}  # the frame's rows, in the same order
+    front = [(int(frame["seq"].iloc[at[id(o)]]), o) for o in state.pareto()]
+    figure = pareto_figure(frame, campaign.objectives, [seq for seq, _ in front])
+    first = campaign.objectives[0]
+    front.sort(key=lambda so: (-first.sign * so[1].outcomes[first.name], so[0]))
+    names = [o.name for o in campaign.objectives]
+    aims = ", ".join(f"{o.direction} {o.name}" for o in optimised)
+    met = (
+        ", and they meet every threshold" if any(o.threshold is not None for o in campaign.objectives) else ""
+    )
+    return {
+        "text": f"{len(front)} of {len(state.ok)} successful experiments are Pareto-optimal: no other is at "
+        f"least as good on every objective ({aims}) and better on one{met}. Best {first.name} first.",
+        "png": base64.b64encode(to_png(figure, width=11 if len(optimised) > 2 else 8)).decode("ascii"),
+        "columns": ["seq", *names, *campaign.space.names],
+        "rows": [
+            [
+                _cell(seq),
+                *(_cell(o.outcomes[n]) for n in names),
+                *(_cell(o.candidate.params[n]) for n in campaign.space.names),
+            ]
+            for seq, o in front
+        ],
+    }
+
+
 def render_report(campaign: Campaign) -> str:
     """The campaign report as an HTML page (a string, UTF-8 text, no external resources)."""
     import jinja2
@@ -185,6 +233,7 @@ def render_report(campaign: Campaign) -> str:
         seed=campaign.config.seed,
         figure=_figure(curve, pred, obj.name, obj.direction) if curve else "",
         calibration=calibration,
+        pareto=_pareto(campaign, state, frame),
         columns=columns,
         rows=rows,
         config=json.dumps(campaign.config.model_dump(mode="json"), indent=2, ensure_ascii=False),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -63,6 +64,7 @@ def _choice(request: Request, key: str, allowed: tuple[str, ...]) -> str | None:
 def observation_filter(request: Request) -> ObservationFilter:
     """The observations table's filters from the query string (bad values are named)."""
     return ObservationFilter(
+        objective=request.query_params.get("objective") or None,
         status=_choice(request, "status", _STATUSES),
         actor=request.query_params.get("actor") or None,
         proposal=request.query_params.get("proposal") or None,
@@ -166,20 +168,37 @@ def new_campaign_page(request: Request) -> Response:
 
 # -- one campaign ------------------------------------------------------------------------------
 def campaign_context(web: Web, request: Request, cid: int) -> dict[str, Any]:
-    """The campaign page's context (its figures are fetched from ``links.figures``)."""
+    """The campaign page's context (its figures are fetched from ``links.figures``).
+
+    ``objective`` is the objective the best-so-far, predicted and effects figures and the value
+    filters show (``?objective=NAME``, default the first); ``pareto`` the Pareto front of a
+    campaign with two or more objectives to optimise (see ``CampaignView.pareto``), else None.
+    """
     entry = web.store.require(cid)
     f = observation_filter(request)
     with entry.view.lock:
         view = entry.synced()
         summary = view.summary()
+        shown = view.objective(f.objective)
         _, table = view.observations(f)
-    links = {**_links(cid), "figures": f"/campaigns/{cid}/figures.json?seq={summary['last_seq']}"}
-    return {"title": summary["name"], "campaign": summary, "observations": table, "links": links}
+        pareto = view.pareto()
+    query = {"seq": summary["last_seq"]}
+    if shown != view.objectives[0]:
+        query["objective"] = shown.name
+    links = {**_links(cid), "figures": f"/campaigns/{cid}/figures.json?{urlencode(query)}"}
+    return {
+        "title": summary["name"],
+        "campaign": summary,
+        "objective": shown.to_dict(),
+        "pareto": pareto,
+        "observations": table,
+        "links": links,
+    }
 
 
 @router.get(
     "/campaigns/{cid:int}.json",
-    summary="A campaign: settings, best so far, observations and the address of its figures (JSON)",
+    summary="A campaign: settings, best so far, Pareto front, observations and the address of its figures (JSON)",
 )
 def campaign_json(request: Request, cid: int) -> Response:
     return json_response(campaign_context(web_of(request), request, cid))
@@ -193,15 +212,17 @@ def campaign_page(request: Request, cid: int) -> Response:
 
 @router.get(
     "/campaigns/{cid:int}/figures.json",
-    summary="The campaign's figures (Plotly JSON); with ?seq= of the current state it may be cached for good",
+    summary="The campaign's figures (Plotly JSON; ?objective= picks the one shown, a Pareto figure with "
+    "several); with ?seq= of the current state it may be cached for good",
 )
 def figures_json(request: Request, cid: int) -> Response:
     entry = web_of(request).store.require(cid)
     with entry.view.lock:
         view = entry.synced()
-        raw, packed = view.figures_payload()
+        shown = view.objective(request.query_params.get("objective") or None)
+        raw, packed = view.figures_payload(shown.name)
         seq = view.last_seq
-    etag = f'"f{cid}-{seq}"'
+    etag = f'"f{cid}-{seq}-{view.objectives.index(shown)}"'
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"etag": etag})
     current = request.query_params.get("seq") == str(seq)  # a URL naming this state never changes
@@ -217,6 +238,7 @@ def observations_csv(request: Request, cid: int) -> Response:
     filtered = any(v is not None for v in (f.status, f.actor, f.proposal, f.low, f.high))
     with entry.view.lock:
         view = entry.synced()
+        view.objective(f.objective)  # a name not in the campaign is an error, not ignored
         if filtered or f.sort != "seq":
             rows, _ = view.observations(f)
             raw, packed = view.csv(rows).encode(), b""

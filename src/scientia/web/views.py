@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scientia.campaign.history import History
-from scientia.campaign.state import Objective
+from scientia.campaign.state import CampaignState, Objective
+from scientia.errors import ValidationError, did_you_mean
 from scientia.report.figures import campaign_figures, coverage, figure_json
 from scientia.types import Observation
 
@@ -79,8 +80,12 @@ def parameter_domains(space: Any) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class ObservationFilter:
-    """Filters of the observations table (all optional) and the page to show."""
+    """Filters of the observations table (all optional) and the page to show.
 
+    ``low``, ``high`` and the ``value`` sorts apply to ``objective`` (default: the first).
+    """
+
+    objective: str | None = None
     status: str | None = None
     actor: str | None = None
     proposal: str | None = None
@@ -119,6 +124,7 @@ class CampaignView:
         self.objectives = tuple(
             Objective(o.name, o.direction, o.threshold, o.role) for o in config.objectives
         )
+        self.optimised = tuple(o for o in self.objectives if not o.is_constraint)
         self.parameters = list(space.names)
         self.domains = parameter_domains(space)
         self.lock = threading.Lock()
@@ -232,22 +238,102 @@ class CampaignView:
 
         return self._cached("frame", build)  # type: ignore[no-any-return]
 
-    def figures_json(self) -> str:
+    def objective(self, name: str | None = None) -> Objective:
+        """The objective called ``name`` (default: the first); a name not in the campaign is an error."""
+        if name is None:
+            return self.objectives[0]
+        for o in self.objectives:
+            if o.name == name:
+                return o
+        names = [o.name for o in self.objectives]
+        raise ValidationError(f"objective: {name!r} is not one of this campaign's{did_you_mean(name, names)}")
+
+    def figures(self, objective: str | None = None) -> dict[str, Any]:
+        """The figures of :func:`~scientia.report.figures.campaign_figures`, the best-so-far,
+        predicted and effects ones showing ``objective`` (default: the first); with two or more
+        objectives to optimise, the Pareto figure too."""
+        obj = self.objective(objective)
+
+        def build() -> dict[str, Any]:
+            return campaign_figures(
+                self.frame(),
+                obj.name,
+                obj.direction,
+                self.parameters,
+                objectives=self.objectives,
+                front=self.pareto_seqs(),
+            )
+
+        return self._cached(f"figures:{obj.name}", build)  # type: ignore[no-any-return]
+
+    def figures_json(self, objective: str | None = None) -> str:
         """The campaign's figures as JSON safe to put in a ``<script>`` element."""
-        obj = self.objectives[0]
+        obj = self.objective(objective)
         return self._cached(  # type: ignore[no-any-return]
-            "figures",
-            lambda: figure_json(campaign_figures(self.frame(), obj.name, obj.direction, self.parameters)),
+            f"figures_json:{obj.name}", lambda: figure_json(self.figures(obj.name))
         )
 
-    def figures_payload(self) -> tuple[bytes, bytes]:
+    def figures_payload(self, objective: str | None = None) -> tuple[bytes, bytes]:
         """The figures as JSON bytes and gzip-compressed, built once per ledger state."""
+        obj = self.objective(objective)
 
         def build() -> tuple[bytes, bytes]:
-            raw = self.figures_json().encode()
+            raw = self.figures_json(obj.name).encode()
             return raw, gzip.compress(raw, compresslevel=1, mtime=0)
 
-        return self._cached("figures_payload", build)  # type: ignore[no-any-return]
+        return self._cached(f"figures_payload:{obj.name}", build)  # type: ignore[no-any-return]
+
+    def pareto_seqs(self) -> list[int]:
+        """Ledger ``seq`` of the Pareto-optimal observations, in ledger order, as
+        ``Campaign.pareto()`` decides them; empty unless two or more objectives are optimised."""
+
+        def build() -> list[int]:
+            if len(self.optimised) < 2:
+                return []
+            observations = tuple(self.history.observations)  # one per row, in the same order
+            front = CampaignState(self.space, self.objectives, observations).pareto()
+            seq_of = {id(o): r["seq"] for o, r in zip(observations, self.rows, strict=True)}
+            return [seq_of[id(o)] for o in front]
+
+        return self._cached("pareto_seqs", build)  # type: ignore[no-any-return]
+
+    def pareto(self) -> dict[str, Any] | None:
+        """The Pareto front of a campaign with two or more objectives to optimise (else None),
+        JSON-ready: the objectives traded off, how many of how many successful experiments are
+        on it, and its observations (parameters and outcomes), best first by the first objective."""
+
+        def build() -> dict[str, Any] | None:
+            if len(self.optimised) < 2:
+                return None
+            front = set(self.pareto_seqs())
+            first = self.objectives[0]
+            rows = sorted(
+                (r for r in self.rows if r["seq"] in front),
+                key=lambda r: (-first.sign * r[first.name], r["seq"]),
+            )
+            ok = sum(
+                1
+                for r in self.rows
+                if r["status"] == "ok" and all(math.isfinite(r[o.name]) for o in self.objectives)
+            )
+            return {
+                "objectives": [o.to_dict() for o in self.optimised],
+                "size": len(rows),
+                "ok": ok,
+                "rows": [
+                    {
+                        "seq": r["seq"],
+                        "outcomes": {o.name: _json_value(r[o.name]) for o in self.objectives},
+                        "params": {n: _json_value(r[n]) for n in self.parameters},
+                        "proposal_id": r["proposal_id"],
+                        "actor": r["actor"],
+                        "recorded_at": r["recorded_at"],
+                    }
+                    for r in rows
+                ],
+            }
+
+        return self._cached("pareto", build)  # type: ignore[no-any-return]
 
     def csv_payload(self) -> tuple[bytes, bytes]:
         """All observations as CSV bytes and gzip-compressed, built once per ledger state."""
@@ -257,10 +343,6 @@ class CampaignView:
             return raw, gzip.compress(raw, compresslevel=1, mtime=0)
 
         return self._cached("csv_payload", build)  # type: ignore[no-any-return]
-
-    def figures(self) -> dict[str, Any]:
-        obj = self.objectives[0]
-        return campaign_figures(self.frame(), obj.name, obj.direction, self.parameters)
 
     def csv(self, rows: pd.DataFrame | None = None) -> str:
         """The observations (all, or the given filtered rows) as CSV text."""
@@ -344,7 +426,7 @@ class CampaignView:
     def observations(self, f: ObservationFilter) -> tuple[pd.DataFrame, dict[str, Any]]:
         """The filtered observations (all matching rows) and one page of them, JSON-ready."""
         frame = self.frame()
-        obj = self.objectives[0].name
+        obj = self.objective(f.objective).name
         mask = None
 
         def both(m: Any) -> Any:

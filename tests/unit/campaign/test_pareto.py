@@ -74,3 +74,17 @@ def test_several_objectives_need_a_botorch_surrogate(tmp_path):
         ConfigError, match="several objectives or outcome constraints need a BoTorch surrogate"
     ):
         camp.suggest()
+
+
+def test_pareto_mask_agrees_with_the_pairwise_definition_including_ties_and_nan():
+    # the front-only comparison gives exactly "no other row is >= everywhere and > somewhere"
+    from scientia.campaign.pareto import pareto_mask
+
+    rng = np.random.default_rng(0)
+    for t in range(200):
+        Y = rng.integers(0, 4, size=(int(rng.integers(1, 50)), int(rng.integers(1, 4)))).astype(float)
+        if t % 3 == 0:
+            Y[rng.random(Y.shape) < 0.1] = np.nan
+        geq = (Y[:, None, :] >= Y[None, :, :]).all(-1)
+        gt = (Y[:, None, :] > Y[None, :, :]).any(-1)
+        np.testing.assert_array_equal(pareto_mask(Y), ~(geq & gt).any(0))
