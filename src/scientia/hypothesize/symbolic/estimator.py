@@ -4,7 +4,9 @@ The search runs one engine (:data:`~scientia.hypothesize.symbolic.engines.engine
 budget, collects the candidates of its Pareto front as it goes, then polishes a shortlist:
 SymPy simplification, constants by Levenberg–Marquardt (or BFGS) in double precision, constants
 snapped to simple numbers when that costs no accuracy, a units check, and the non-dominated
-complexity–loss front.
+complexity–loss front. With ``decompose=True`` a neural surrogate first looks for a separable
+split of the inputs (:mod:`~scientia.hypothesize.symbolic.decompose`); the parts are searched on
+their own and their combinations join the candidates.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import sympy as sp
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from scientia.errors import ConfigError, UnknownNameError, ValidationError
+from scientia.hypothesize.symbolic import decompose as D
 from scientia.hypothesize.symbolic import units as U
-from scientia.hypothesize.symbolic.engines import SearchProblem, engines
+from scientia.hypothesize.symbolic.engines import CpuClock, SearchProblem, engines
 from scientia.hypothesize.symbolic.expressions import (
     DEFAULT_OPERATORS,
     check_operators,
@@ -86,6 +89,10 @@ class EquationSearch(RegressorMixin, BaseEstimator):
     dimensionless : bool
         Search in Buckingham-π groups of the inputs (needs ``units`` for every variable and the
         target) and map the result back.
+    decompose : bool
+        Look for an additively or multiplicatively separable split of the inputs with a fitted
+        neural surrogate (AI Feynman's test); if one holds, spend half the budget searching the
+        parts (recursively, two levels) and add their combinations to the candidates.
     optimizer : {"lm", "bfgs"}
         How the front's constants are polished.
     simplify : bool
@@ -108,6 +115,8 @@ class EquationSearch(RegressorMixin, BaseEstimator):
     target_name_ : str
     pi_groups_ : PiGroups or None
         The reduction used when ``dimensionless=True``.
+    split_ : Split or None
+        The separable split found when ``decompose=True`` (columns of the searched inputs).
     search_seconds_ : float
         CPU seconds used by the engine; ``fit_seconds_`` includes polishing.
 
@@ -128,6 +137,7 @@ class EquationSearch(RegressorMixin, BaseEstimator):
         operators: Sequence[str] = DEFAULT_OPERATORS,
         max_complexity: int = 30,
         dimensionless: bool = False,
+        decompose: bool = False,
         optimizer: str = "lm",
         simplify: bool = True,
         selection: str = "best",
@@ -140,6 +150,7 @@ class EquationSearch(RegressorMixin, BaseEstimator):
         self.operators = operators
         self.max_complexity = max_complexity
         self.dimensionless = dimensionless
+        self.decompose = decompose
         self.optimizer = optimizer
         self.simplify = simplify
         self.selection = selection
@@ -261,16 +272,22 @@ class EquationSearch(RegressorMixin, BaseEstimator):
                 return False
             return bool(callback(SearchProgress(time.process_time() - self._search_cpu, self._frame(pool))))
 
+        self.split_: D.Split | None = None
+        budget = float(self.time_limit)
         if Xs.shape[1] == 0:  # every variable is in the prefactor: y = c * prefactor
             pool.add([sp.Float(float(np.mean(ys)))])
         else:
+            if self.decompose and Xs.shape[1] >= 2:
+                clock = CpuClock()
+                report(self._decomposed(Xs, ys, ops, 0.5 * budget, engine_seed))
+                budget = max(0.5, budget - clock())
             problem = SearchProblem(
                 Xs, ys, ops, int(self.max_complexity), dims=inner_dims, target_dims=inner_tdims
             )
             eng = engines.create(self.engine, **dict(self.engine_options or {}))
             final = eng.search(
                 problem,
-                time_limit=float(self.time_limit),
+                time_limit=budget,
                 generations=self.generations,
                 seed=engine_seed,
                 report=report,
@@ -280,6 +297,35 @@ class EquationSearch(RegressorMixin, BaseEstimator):
         self._finish(pool, Xa, ya, check, gen)
         self.fit_seconds_ = time.process_time() - start_cpu
         return self
+
+    def _decomposed(
+        self, X: np.ndarray, y: np.ndarray, ops: tuple[str, ...], budget: float, seed: Seed, depth: int = 0
+    ) -> list[sp.Expr]:
+        """Candidates built from separable parts (nothing when no split holds), in ``budget`` CPU s."""
+        clock = CpuClock()
+        s_fit, s_split, s_left, s_right = child_seeds(seed, 4)
+        split = D.find_split(D.fit_surrogates(X, y, s_fit), X, s_split)
+        if split is None:
+            return []
+        if depth == 0:
+            self.split_ = split
+        (XL, yL), (XR, yR), anchor = D.part_data(split, X)
+        parts = []
+        for (Xp, yp), s, share in (((XL, yL), s_left, 0.5), ((XR, yR), s_right, 1.0)):
+            part_clock, part_budget = CpuClock(), max(0.5, share * (budget - clock()))
+            s_sub, s_eng = child_seeds(s, 2)
+            found: list[sp.Expr] = []
+            if depth < 1 and Xp.shape[1] > 1:  # a part may split again (e.g. a product of three)
+                found = self._decomposed(Xp, yp, ops, 0.5 * part_budget, s_sub, depth + 1)
+            eng = engines.create(self.engine, **dict(self.engine_options or {}))
+            problem = SearchProblem(Xp, yp, ops, int(self.max_complexity))
+            limit = max(0.5, part_budget - part_clock())
+            found += eng.search(
+                problem, time_limit=limit, generations=self.generations, seed=s_eng, report=None
+            )
+            parts.append(_part_front(found, Xp, yp, 8))
+        syms = symbols_for(X.shape[1])
+        return [D.combine(split, g, h, anchor, syms) for g in parts[0] for h in parts[1]]
 
     def _frame(self, pool: CandidatePool) -> pd.DataFrame:
         rows = [
@@ -411,6 +457,27 @@ class EquationSearch(RegressorMixin, BaseEstimator):
         state = dict(self.__dict__)
         state.pop("_fns", None)  # compiled functions do not pickle; rebuilt on demand
         return state
+
+
+def _part_front(exprs: Sequence[sp.Expr], X: np.ndarray, y: np.ndarray, k: int) -> list[sp.Expr]:
+    """Up to ``k`` expressions spread along the complexity–loss front of ``exprs`` on ``(X, y)``.
+
+    A part's data come from a surrogate, accurate to about a percent: the lowest loss there is
+    often an overfit, and the simpler members of the front are kept as well.
+    """
+    scored: dict[str, tuple[int, float, sp.Expr]] = {}
+    for e in exprs:
+        try:
+            with np.errstate(all="ignore"):
+                loss = float(np.mean((compile_expr(e, X.shape[1])(X, ()) - y) ** 2))
+        except (TypeError, ValueError, NameError, ZeroDivisionError, OverflowError):
+            continue
+        if math.isfinite(loss):
+            scored.setdefault(str(e), (complexity(e), loss, e))
+    entries = list(scored.values())
+    front = sorted((entries[i] for i in pareto([(c, loss) for c, loss, _ in entries])), key=lambda t: t[0])
+    picks = np.unique(np.linspace(0, len(front) - 1, min(k, len(front))).round().astype(int))
+    return [front[i][2] for i in picks] if front else []
 
 
 def _dym(name: str, known: Sequence[str]) -> str:
