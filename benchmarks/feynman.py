@@ -68,7 +68,7 @@ import sympy as sp
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 DEFAULT_OUT = REPO / "benchmarks" / "results"
-METHODS = ("scientia-operon", "scientia-gp", "gplearn")
+METHODS = ("scientia-operon", "scientia-gp", "scientia-rl", "scientia-hybrid", "gplearn")
 NOISES = (0.0, 0.001, 0.01, 0.1)
 N_POINTS = 10_000
 SUBSET = 40

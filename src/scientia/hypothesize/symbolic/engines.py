@@ -5,9 +5,11 @@ returns SymPy expressions in ``x0 … x{d-1}`` (fitted constants as ``Float``); 
 that — constant polishing, simplification, units, the Pareto front — is shared and lives in
 :class:`~scientia.hypothesize.symbolic.EquationSearch`.
 
-Built-in engines (see :data:`engines`): ``"operon"`` (the C++ Operon engine through pyoperon) and
-``"gp"`` (our vectorised NumPy genetic programming). A third-party engine registers under the
-entry-point group ``scientia.equation_engines``.
+Built-in engines (see :data:`engines`): ``"operon"`` (the C++ Operon engine through pyoperon),
+``"gp"`` (our vectorised NumPy genetic programming), ``"rl"`` (deep symbolic regression: a PyTorch
+policy trained by risk-seeking policy gradient) and ``"hybrid"`` (the policy seeds the GP
+population). A third-party engine registers under the entry-point group
+``scientia.equation_engines``.
 """
 
 from __future__ import annotations
@@ -93,3 +95,5 @@ class CpuClock:
 engines = Registry("equation_engines")
 engines.register("gp", "scientia.hypothesize.symbolic.gp:GPEngine")
 engines.register("operon", "scientia.hypothesize.symbolic.operon_engine:OperonEngine")
+engines.register("rl", "scientia.hypothesize.symbolic.rl:RLEngine")
+engines.register("hybrid", "scientia.hypothesize.symbolic.hybrid:HybridEngine")

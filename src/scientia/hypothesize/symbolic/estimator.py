@@ -73,9 +73,11 @@ class EquationSearch(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    engine : {"operon", "gp"} or a registered name
+    engine : {"operon", "gp", "rl", "hybrid"} or a registered name
         ``operon`` is the C++ Operon engine (``pip install 'scientia[sr]'``); ``gp`` our NumPy
-        genetic programming. See :mod:`scientia.hypothesize.symbolic` for how they compare.
+        genetic programming; ``rl`` deep symbolic regression (a PyTorch policy trained by
+        risk-seeking policy gradient); ``hybrid`` the policy seeding ``gp``. See
+        :mod:`scientia.hypothesize.symbolic` for how they compare.
     time_limit : float
         CPU seconds given to the engine. Polishing the front afterwards has its own budget of
         ``max(2, 0.2 * time_limit)`` CPU seconds (one SymPy ``simplify`` may overrun it).

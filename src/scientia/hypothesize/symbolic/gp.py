@@ -104,12 +104,22 @@ class GPEngine:
         generations: int | None = None,
         seed: Seed = None,
         report: Report | None = None,
+        initial: Sequence[T.Tree] = (),
     ) -> list[sp.Expr]:
-        """Evolve for ``time_limit`` CPU seconds (or ``generations``); return the archive's front."""
+        """Evolve for ``time_limit`` CPU seconds (or ``generations``); return the archive's front.
+
+        ``initial`` seeds the first population (trees in the :mod:`._trees` encoding over
+        ``problem.operators``; those longer than ``max_complexity`` are dropped, at most
+        ``population_size`` are used, random trees fill the rest); seeds also enter the archive.
+        """
         clock = CpuClock()
         gen = rng(seed)
         self._setup(problem, gen)
-        pop = [self._score(t) for t in self._initial(gen)]
+        seeds = [t for t in dict.fromkeys(initial) if len(t) <= self.max_len][: self.population_size]
+        pop = [self._score(t) for t in seeds]
+        pop += [self._score(t) for t in self._initial(gen, self.population_size - len(pop))]
+        if seeds:
+            self._update_archive(pop)
         last_report, stale, g = 0.0, 0, 0
         last_key: tuple = ()
         while True:
@@ -152,9 +162,9 @@ class GPEngine:
         self.archive: dict[int, _Scored] = {}
         self.polished: set[T.Tree] = set()
 
-    def _initial(self, gen: np.random.Generator) -> list[T.Tree]:
+    def _initial(self, gen: np.random.Generator, n: int) -> list[T.Tree]:
         out: list[T.Tree] = []
-        while len(out) < self.population_size:
+        while len(out) < n:
             depth = 1 + len(out) % self.max_depth
             tree = T.random_tree(gen, self.ops, self.n_vars, depth, full=bool(len(out) % 2))
             if len(tree) <= self.max_len:
