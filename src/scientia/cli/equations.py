@@ -1,7 +1,9 @@
-"""``scientia equations fit``: discover equations in a CSV table (parses, then calls the library).
+"""``scientia equations fit`` and ``dynamics``: discover equations in a CSV table (parses, then
+calls the library).
 
-The front is printed each time it improves while the engine runs, then the polished front; the
-results go to a JSON file and a complexity-versus-loss plot on request.
+``fit``: the front is printed each time it improves while the engine runs, then the polished front;
+the results go to a JSON file and a complexity-versus-loss plot on request. ``dynamics``: one
+equation per state derivative of an ODE system, from trajectories (SINDy or the search).
 """
 
 from __future__ import annotations
@@ -64,13 +66,18 @@ def fit(
         typer.Option("--units", "-u", metavar="UNITS.toml", help='Units file: name = "m/s^2" per variable.'),
     ] = None,
     time_limit: Annotated[float, typer.Option("--time", help="CPU seconds for the search.")] = 60.0,
-    engine: Annotated[str, typer.Option("--engine", "-e", help="Search engine: operon or gp.")] = "operon",
+    engine: Annotated[
+        str, typer.Option("--engine", "-e", help="Search engine: operon, gp, rl or hybrid.")
+    ] = "operon",
     operators: Annotated[
         str | None, typer.Option("--operators", help="Comma list, e.g. add,sub,mul,div,sqrt,exp.")
     ] = None,
     max_complexity: Annotated[int, typer.Option("--max-complexity", help="Largest expression size.")] = 30,
     dimensionless: Annotated[
         bool, typer.Option("--dimensionless", help="Search in Buckingham-π groups (needs --units).")
+    ] = False,
+    decompose: Annotated[
+        bool, typer.Option("--decompose", help="Look for separable parts with a neural surrogate first.")
     ] = False,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
     out: Annotated[
@@ -111,6 +118,7 @@ def fit(
         operators=ops,
         max_complexity=max_complexity,
         dimensionless=dimensionless,
+        decompose=decompose,
         seed=seed,
     ).fit(X, y, units=unit_map, callback=progress)
     say(out_console, f"final front ({fmt(model.fit_seconds_, 3)} CPU s; * = best):")
@@ -151,4 +159,151 @@ def _results(model: Any, data: Path, engine: str, time_limit: float, seed: int |
         "best": eqs[model.best_index_],
         "best_index": int(model.best_index_),
         "equations": eqs,
+    }
+
+
+def _csv_list(text: str | None) -> list[str] | None:
+    return [p.strip() for p in text.split(",") if p.strip()] if text else None
+
+
+@app.command("dynamics")
+@handle_errors
+def dynamics(
+    data: Annotated[
+        Path, typer.Argument(metavar="DATA.csv", help="CSV table: one row per sample, one column per state.")
+    ],
+    time_column: Annotated[
+        str | None,
+        typer.Option("--time-column", help="Column of sampling times (derivatives are estimated)."),
+    ] = None,
+    states: Annotated[
+        str | None, typer.Option("--states", help="Comma list of state columns (default: all other columns).")
+    ] = None,
+    trajectory_column: Annotated[
+        str | None, typer.Option("--trajectory-column", help="Column that tells trajectories apart.")
+    ] = None,
+    derivatives: Annotated[
+        str | None,
+        typer.Option("--derivatives", help="Comma list of measured derivative columns, one per state."),
+    ] = None,
+    method: Annotated[
+        str, typer.Option("--method", "-m", help="search (equation search) or sindy.")
+    ] = "search",
+    time_limit: Annotated[
+        float, typer.Option("--time", help="CPU seconds for the search, split across the states.")
+    ] = 60.0,
+    engine: Annotated[str, typer.Option("--engine", "-e", help="Search engine: operon or gp.")] = "operon",
+    derivative: Annotated[
+        str, typer.Option("--derivative", help="savgol, finite_difference or spline.")
+    ] = "savgol",
+    window: Annotated[
+        int | None, typer.Option("--window", help="Savitzky-Golay window (odd number of samples).")
+    ] = None,
+    degree: Annotated[int, typer.Option("--degree", help="SINDy: largest polynomial degree.")] = 3,
+    threshold: Annotated[float, typer.Option("--threshold", help="SINDy: sparsity threshold.")] = 0.05,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="PATH", help="Write the results as JSON.")
+    ] = None,
+) -> None:
+    """Discover the equations dx/dt = f(x) of an ODE system from trajectories in DATA."""
+    from scientia.errors import ConfigError, ValidationError
+    from scientia.hypothesize.symbolic.dynamics import ODESearch, SINDy
+    from scientia.hypothesize.symbolic.engines import engines
+    from scientia.hypothesize.symbolic.trajectories import load_trajectories
+
+    if method not in ("search", "sindy"):
+        raise ConfigError(f"--method must be 'search' or 'sindy', got {method!r}")
+    if time_column is None and derivatives is None:
+        raise ValidationError("give --time-column (derivatives are estimated) or --derivatives")
+    if window is not None and derivative != "savgol":
+        raise ConfigError("--window applies to --derivative savgol only")
+    if method == "search":
+        engines.get(engine)  # an unknown engine fails before anything runs
+    table = load_trajectories(
+        data,
+        time_column=time_column,
+        states=_csv_list(states),
+        trajectory_column=trajectory_column,
+        derivative_columns=_csv_list(derivatives),
+    )
+    options = {"window": window} if window is not None else None
+    model: Any
+    if method == "sindy":
+        model = SINDy(
+            degree=degree, threshold=threshold, derivative=derivative, derivative_options=options, seed=seed
+        )
+    else:
+        model = ODESearch(engine=engine, time_limit=time_limit, derivative=derivative,
+                          derivative_options=options, seed=seed)  # fmt: skip
+    out_console = console()
+    names = table.states
+    lhs = ", ".join(f"d{n}/dt" for n in names)
+    source = "measured derivatives" if derivatives else f"derivatives estimated by {derivative}"
+    how = f"{engine} for {fmt(time_limit)} CPU s" if method == "search" else "SINDy"
+    say(
+        out_console,
+        f"{lhs} = f({', '.join(names)}) from {len(table.X)} trajectory(ies), {source}, with {how}",
+    )
+    kwargs: dict[str, Any] = {"state_names": names}
+    if method == "search":
+
+        def progress(state: str, p: Any) -> None:
+            last = p.front.iloc[-1]
+            say(out_console, f"[{p.elapsed:5.1f} s] d{state}/dt: {len(p.front)} on the front, "
+                             f"lowest loss {fmt(float(last.loss), 4)}: {last.equation}")  # fmt: skip
+
+        kwargs["callback"] = progress
+    if derivatives:
+        model.fit(table.X, table.dXdt, **kwargs)
+    else:
+        model.fit(table.X, t=table.t, **kwargs)
+    if method == "search":
+        for name, est in zip(names, model.estimators_, strict=True):
+            say(out_console, f"front of d{name}/dt (* = chosen):")
+            for line in _front_lines(est.equations_, est.best_index_):
+                say(out_console, line)
+    say(out_console, f"equations ({fmt(model.fit_seconds_, 3)} CPU s):")
+    for name in names:
+        best = model.best_[name]
+        say(
+            out_console,
+            f"  d{name}/dt = {best.equation}    (R² {fmt(best.r2, 6)}, complexity {best.complexity})",
+        )
+    if out is not None:
+        settings = {"method": method, "engine": engine if method == "search" else None,
+                    "time_limit": time_limit if method == "search" else None, "derivative": derivative,
+                    "window": window, "degree": degree if method == "sindy" else None,
+                    "threshold": threshold if method == "sindy" else None, "seed": seed}  # fmt: skip
+        result = {
+            "data": str(data),
+            "states": names,
+            "time_column": time_column,
+            "trajectory_column": trajectory_column,
+            "derivative_columns": _csv_list(derivatives),
+            "trajectories": len(table.X),
+            **settings,
+            "fit_seconds": model.fit_seconds_,
+            "equations": {name: _dynamics_entry(model, name) for name in names},
+        }
+        out.write_text(json.dumps(result, indent=1) + "\n")
+        say(out_console, f"wrote {out}")
+
+
+def _dynamics_entry(model: Any, name: str) -> dict:
+    front = [
+        {"complexity": int(r.complexity), "loss": float(r.loss), "r2": float(r.r2), "equation": r.equation,
+         "sympy": str(r.sympy)}
+        for r in model.equations_[name].itertuples()
+    ]  # fmt: skip
+    best = model.best_[name]
+    return {
+        "lhs": f"d{name}/dt",
+        "equation": best.equation,
+        "sympy": str(best.sympy),
+        "latex": model.latex(name),
+        "complexity": best.complexity,
+        "loss": best.loss,
+        "r2": best.r2,
+        "front": front,
     }
