@@ -19,7 +19,7 @@ $(PY):
 	$(PIP) install --upgrade pip setuptools wheel -q
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PIP) install $(TORCH) -e ".[chem,sciml,sr,web,postgres,ray,dev,bench]"
+	$(PIP) install $(TORCH) -e ".[chem,graph,sciml,sr,web,postgres,ray,dev,bench]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -55,6 +55,7 @@ bench-smoke: $(STAMP)
 	$(PY) benchmarks/proposal_time.py --smoke
 	$(PY) benchmarks/transfer.py --smoke
 	$(PY) benchmarks/screening.py --smoke
+	$(PY) benchmarks/active_screening.py --smoke
 
 # The full reaction benchmark. BayBE's chemistry extra pins another rdkit release, so its stage
 # runs from a virtualenv of its own (.venv-baybe); every trace records the versions it ran with.

@@ -19,8 +19,8 @@ def pareto_mask(Y: np.ndarray) -> np.ndarray:
     order = np.lexsort(tuple(-Y[:, k] for k in reversed(range(Y.shape[1]))))
     front: list[int] = []
     for i in order:
-        F = Y[front]
-        if not ((F >= Y[i]).all(1) & (F > Y[i]).any(1)).any():
+        best = Y[front]
+        if not ((best >= Y[i]).all(1) & (best > Y[i]).any(1)).any():
             front.append(int(i))
     mask = np.zeros(len(Y), dtype=bool)
     mask[front] = True

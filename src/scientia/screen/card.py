@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from scientia.screen.graphs import GraphFeaturizer
 from scientia.screen.metrics import calibration_curve
 from scientia.screen.train import TrainResult
 
@@ -133,10 +134,26 @@ def write_model_card(directory: str | Path, result: TrainResult, data: dict[str,
         "ensemble": lambda: f"deep ensemble of {est.n_members} MLPs with Gaussian heads",
         "gp": lambda: f"Gaussian process with a {est.kernel} kernel",
         "classifier": lambda: f"deep ensemble of {est.n_members} MLP classifiers",
+        "gnn": lambda: (
+            f"deep ensemble of {est.n_members} directed message-passing networks "
+            f"(D-MPNN, hidden {est.hidden}, depth {est.depth}) with Gaussian heads"
+        ),
+        "gnn-classifier": lambda: (
+            f"deep ensemble of {est.n_members} directed message-passing "
+            f"network classifiers (D-MPNN, hidden {est.hidden}, depth {est.depth})"
+        ),
     }.get(model.model, lambda: model.model)()
-    features = feat.kind + (f" (radius {feat.radius}, {feat.n_bits} bits)" if feat.uses_fingerprint else "")
-    if feat.uses_descriptors:
-        features += f", {len(feat.descriptors or ())} RDKit descriptors"
+    if isinstance(feat, GraphFeaturizer):
+        features = (
+            f"molecular graphs ({feat.n_atom_features} one-hot atom features, "
+            f"{feat.n_bond_features} bond features)"
+        )
+    else:
+        features = feat.kind + (
+            f" (radius {feat.radius}, {feat.n_bits} bits)" if feat.uses_fingerprint else ""
+        )
+        if feat.uses_descriptors:
+            features += f", {len(feat.descriptors or ())} RDKit descriptors"
     sizes = result.split.sizes()
     lines = [
         f"# Model card: {model.model} for {', '.join(model.targets_)}",
@@ -224,6 +241,7 @@ def _uncertainty(result: TrainResult) -> str:
         return "probability of class 1; std = spread of the members' probabilities (not recalibrated)."
     base = {
         "ensemble": "mixture of the members' Gaussians (their predicted variance plus the spread of their means)",
+        "gnn": "mixture of the members' Gaussians (their predicted variance plus the spread of their means)",
         "gp": "GP posterior std including the learned noise",
     }.get(model.model, "the model's predictive std")
     if cal == "conformal":

@@ -20,7 +20,7 @@ serialisable config, and the RDKit calls underneath are the same few lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ import numpy as np
 
 from scientia.errors import ConfigError, UnknownNameError
 
-__all__ = ["KINDS", "Features", "Featurizer", "Reject", "parse_smiles"]
+__all__ = ["KINDS", "Features", "Featurizer", "Reject", "chunked", "parse_smiles"]
 
 KINDS = ("morgan", "morgan-count", "rdkit2d", "morgan+rdkit2d", "morgan-count+rdkit2d")
 _CLIP = 1e8  # descriptors beyond this magnitude (e.g. Ipc) are clipped: float32-safe, still ordered
@@ -59,7 +59,9 @@ class Features:
     Attributes
     ----------
     X : ndarray, shape (k, d)
-        One row per valid SMILES, float32, finite.
+        One row per valid SMILES, float32, finite. (For
+        :class:`~scientia.screen.graphs.GraphFeaturizer`: an object array of shape (k,) holding
+        one ``torch_geometric.data.Data`` graph per valid SMILES.)
     rows : ndarray of int, shape (k,)
         Position of each valid SMILES within the chunk given.
     lines : ndarray of int, shape (k,)
@@ -282,20 +284,37 @@ class Featurizer:
         start : int
             Line number of the first SMILES.
 
-        Yields
-        ------
-        Features
+        Returns
+        -------
+        iterator of Features
             One per chunk; ``rows`` count within the chunk, ``lines`` across the stream.
         """
-        if chunk_size < 1:
-            raise ConfigError(f"chunk_size must be >= 1; got {chunk_size}")
-        buffer: list[str] = []
-        first = start
-        for s in smiles:
-            buffer.append(s)
-            if len(buffer) == chunk_size:
-                yield self.transform(buffer, start=first)
-                first += len(buffer)
-                buffer = []
-        if buffer:
-            yield self.transform(buffer, start=first)
+        return chunked(self.transform, smiles, chunk_size, start)
+
+
+def chunked(
+    transform: Callable[..., Features], smiles: Iterable[str], chunk_size: int = 10_000, start: int = 1
+) -> Iterator[Features]:
+    """Apply a featurizer's ``transform`` to an iterable of SMILES, ``chunk_size`` at a time.
+
+    Shared by :class:`Featurizer` and :class:`~scientia.screen.graphs.GraphFeaturizer`;
+    ``chunk_size`` is checked at once, the SMILES are consumed lazily.
+    """
+    if chunk_size < 1:
+        raise ConfigError(f"chunk_size must be >= 1; got {chunk_size}")
+    return _chunks(transform, smiles, chunk_size, start)
+
+
+def _chunks(
+    transform: Callable[..., Features], smiles: Iterable[str], chunk_size: int, start: int
+) -> Iterator[Features]:
+    buffer: list[str] = []
+    first = start
+    for s in smiles:
+        buffer.append(s)
+        if len(buffer) == chunk_size:
+            yield transform(buffer, start=first)
+            first += len(buffer)
+            buffer = []
+    if buffer:
+        yield transform(buffer, start=first)

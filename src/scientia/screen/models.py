@@ -1,20 +1,25 @@
 """Screening models: a featurizer, an estimator with uncertainty and a calibrator, saved as one.
 
-Three estimators, registered by name in :data:`screen_models` (a third party registers more
+Five estimators, registered by name in :data:`screen_models` (a third party registers more
 through the ``scientia.screen_models`` entry-point group):
 
-=============  ===================================================  ===============  =============
-name           estimator                                            task             features
-=============  ===================================================  ===============  =============
-``ensemble``   :class:`~scientia.screen.ensemble.MLPEnsembleRegressor`  regression   any
-``gp``         :class:`~scientia.screen.gp.TanimotoGP`              regression       fingerprint
-``classifier`` :class:`~scientia.screen.ensemble.MLPEnsembleClassifier`  binary      any
-=============  ===================================================  ===============  =============
+==================  ========================================================  ==============  ===========
+name                estimator                                                 task            features
+==================  ========================================================  ==============  ===========
+``ensemble``        :class:`~scientia.screen.ensemble.MLPEnsembleRegressor`   regression      any matrix
+``gp``              :class:`~scientia.screen.gp.TanimotoGP`                   regression      fingerprint
+``classifier``      :class:`~scientia.screen.ensemble.MLPEnsembleClassifier`  binary          any matrix
+``gnn``             :class:`~scientia.screen.gnn.GNNEnsemble`                 regression      graph
+``gnn-classifier``  :class:`~scientia.screen.gnn.GNNEnsembleClassifier`       binary          graph
+==================  ========================================================  ==============  ===========
 
-Every estimator works on a feature matrix, ``fit(X (n, d), Y (n, m), seed)`` and ``predict(X) ->
-Prediction``, like any scientia :class:`~scientia.protocols.Surrogate`. :class:`ScreeningModel`
-wraps one with its :class:`~scientia.screen.features.Featurizer` and an optional calibrator, so
-that it is fitted and queried with SMILES, and :meth:`ScreeningModel.save` writes a directory:
+Every estimator has ``fit(X, Y (n, m), seed)`` and ``predict(X) -> Prediction``, like any
+scientia :class:`~scientia.protocols.Surrogate`; ``X`` is a feature matrix (n, d), or for an
+estimator whose class says ``inputs = "graphs"`` (the GNNs) an object array of n molecular
+graphs. :class:`ScreeningModel` wraps one with its featurizer
+(:class:`~scientia.screen.features.Featurizer` or
+:class:`~scientia.screen.graphs.GraphFeaturizer`) and an optional calibrator, so that it is
+fitted and queried with SMILES, and :meth:`ScreeningModel.save` writes a directory:
 
 * ``model.json`` — format version, estimator name and arguments, task, target names, the
   featurizer settings (with the RDKit descriptor names), the calibrator, and the versions of
@@ -39,24 +44,42 @@ from scientia.errors import ConfigError, ValidationError
 from scientia.registry import Registry
 from scientia.screen.calibrate import ConformalCalibrator, IsotonicCalibrator, calibrator_from_dict
 from scientia.screen.features import Features, Featurizer, Reject
+from scientia.screen.graphs import GraphFeaturizer
 from scientia.seeding import Seed
 from scientia.types import Prediction
 
-__all__ = ["FORMAT", "TASKS", "ScreenChunk", "ScreeningModel", "screen_models"]
+__all__ = ["FORMAT", "TASKS", "ScreenChunk", "ScreeningModel", "featurizer_from_dict", "screen_models"]
 
 FORMAT = 1
-TASKS = {"ensemble": "regression", "gp": "regression", "classifier": "classification"}
+TASKS = {
+    "ensemble": "regression",
+    "gp": "regression",
+    "classifier": "classification",
+    "gnn": "regression",
+    "gnn-classifier": "classification",
+}
 
 screen_models = Registry("screen_models")
 screen_models.register("ensemble", "scientia.screen.ensemble:MLPEnsembleRegressor")
 screen_models.register("gp", "scientia.screen.gp:TanimotoGP")
 screen_models.register("classifier", "scientia.screen.ensemble:MLPEnsembleClassifier")
+screen_models.register("gnn", "scientia.screen.gnn:GNNEnsemble")
+screen_models.register("gnn-classifier", "scientia.screen.gnn:GNNEnsembleClassifier")
 
 _DEFAULT_FEATURES = {
     "ensemble": "morgan-count+rdkit2d",
     "gp": "morgan-count",
     "classifier": "morgan-count+rdkit2d",
 }
+
+AnyFeaturizer = Featurizer | GraphFeaturizer
+
+
+def featurizer_from_dict(data: dict[str, Any]) -> AnyFeaturizer:
+    """Rebuild a featurizer from its ``to_dict()``: a graph featurizer for ``kind = "graph"``."""
+    if data.get("kind") == "graph":
+        return GraphFeaturizer.from_dict(data)
+    return Featurizer.from_dict(data)
 
 
 @dataclass(frozen=True)
@@ -86,9 +109,11 @@ class ScreeningModel:
     Parameters
     ----------
     model : str
-        A name registered in :data:`screen_models` (``ensemble``, ``gp``, ``classifier``).
-    featurizer : Featurizer or dict, optional
-        Default: ``morgan-count+rdkit2d`` for the ensembles, ``morgan-count`` for the GP.
+        A name registered in :data:`screen_models` (``ensemble``, ``gp``, ``classifier``,
+        ``gnn``, ``gnn-classifier``).
+    featurizer : Featurizer, GraphFeaturizer or dict, optional
+        Default: ``morgan-count+rdkit2d`` for the MLP ensembles, ``morgan-count`` for the GP,
+        :class:`~scientia.screen.graphs.GraphFeaturizer` for the GNNs (which take nothing else).
     options : dict, optional
         Keyword arguments of the estimator (e.g. ``{"n_members": 8}``); unknown ones are an error.
 
@@ -106,16 +131,30 @@ class ScreeningModel:
     def __init__(
         self,
         model: str = "ensemble",
-        featurizer: Featurizer | dict[str, Any] | None = None,
+        featurizer: AnyFeaturizer | dict[str, Any] | None = None,
         options: dict[str, Any] | None = None,
     ) -> None:
         factory = screen_models.get(model)  # unknown name: "did you mean"
         self.model = model
+        graphs = getattr(factory, "inputs", "matrix") == "graphs"
         if featurizer is None:
-            featurizer = Featurizer(kind=_DEFAULT_FEATURES.get(model, "morgan-count"))
-        self.featurizer = (
-            featurizer if isinstance(featurizer, Featurizer) else Featurizer.from_dict(featurizer)
+            featurizer = (
+                GraphFeaturizer() if graphs else Featurizer(_DEFAULT_FEATURES.get(model, "morgan-count"))
+            )
+        self.featurizer: AnyFeaturizer = (
+            featurizer
+            if isinstance(featurizer, Featurizer | GraphFeaturizer)
+            else featurizer_from_dict(featurizer)
         )
+        if graphs and not isinstance(self.featurizer, GraphFeaturizer):
+            raise ConfigError(
+                f"model {model!r} takes molecular graphs, not {self.featurizer.kind!r} features; "
+                "use --features graph (a GraphFeaturizer)"
+            )
+        if not graphs and isinstance(self.featurizer, GraphFeaturizer):
+            raise ConfigError(
+                f"model {model!r} takes a feature matrix, not molecular graphs; use e.g. --features morgan-count"
+            )
         self.options = dict(options or {})
         self._factory = factory
         self.calibrator_: ConformalCalibrator | IsotonicCalibrator | None = None
@@ -128,7 +167,11 @@ class ScreeningModel:
 
     def _make(self) -> Any:
         opts = dict(self.options)
-        fp = self.featurizer.n_bits if self.featurizer.uses_fingerprint else 0
+        fp = (
+            self.featurizer.n_bits
+            if isinstance(self.featurizer, Featurizer) and self.featurizer.uses_fingerprint
+            else 0
+        )
         if self.model in ("ensemble", "classifier"):
             opts.setdefault("n_sparse", fp)
         if self.model == "gp":
@@ -304,7 +347,7 @@ class ScreeningModel:
             raise ValidationError(
                 f"{meta} has format {config.get('format')!r}; this scientia reads format {FORMAT}"
             )
-        model = cls(config["model"], Featurizer.from_dict(config["featurizer"]), config.get("options"))
+        model = cls(config["model"], featurizer_from_dict(config["featurizer"]), config.get("options"))
         _warn_versions(config.get("versions", {}))
         state = torch.load(path / "state.pt", weights_only=True)
         model.estimator_ = model._make().load_state_dict(state)

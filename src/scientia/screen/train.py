@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from scientia.errors import ValidationError
-from scientia.screen.features import Features, Featurizer, Reject
+from scientia.screen.features import Features, Reject
 from scientia.screen.metrics import bootstrap_intervals, classification_metrics, regression_metrics
-from scientia.screen.models import ScreeningModel
+from scientia.screen.models import AnyFeaturizer, ScreeningModel
 from scientia.screen.splits import Split, split_molecules
 from scientia.seeding import Seed, child_seeds
 from scientia.types import Prediction
@@ -97,7 +97,7 @@ def train_and_evaluate(
     y: np.ndarray,
     model: str = "ensemble",
     *,
-    featurizer: Featurizer | None = None,
+    featurizer: AnyFeaturizer | None = None,
     options: dict[str, Any] | None = None,
     split: str = "scaffold",
     sizes: tuple[float, float, float] = (0.8, 0.1, 0.1),
@@ -118,8 +118,9 @@ def train_and_evaluate(
     y : ndarray, shape (n,) or (n, m)
         Targets; NaN where unknown (a row is kept while any target is known).
     model : str
-        ``ensemble``, ``gp`` or ``classifier`` (or any name in ``screen_models``).
-    featurizer : Featurizer, optional
+        ``ensemble``, ``gp``, ``classifier``, ``gnn`` or ``gnn-classifier`` (or any name in
+        ``screen_models``).
+    featurizer : Featurizer or GraphFeaturizer, optional
     options : dict, optional
         Estimator arguments.
     split : {"random", "scaffold", "cluster"}
