@@ -139,6 +139,8 @@ def test_predict_refuses_bad_input(cli, tmp_path, user_error, trained):
     user_error(cli("screen", "predict", model, "--library", "none.smi", "--out", "h.csv"), "none.smi")
     user_error(cli("screen", "predict", model, "--library", "lib.smi", "--direction", "up", "--out", "h.csv"),
                "unknown direction")  # fmt: skip
+    user_error(cli("screen", "predict", model, "--library", "lib.smi", "--backend", "dask", "--out", "h.csv"),
+               "unknown backend")  # fmt: skip
 
 
 @pytest.mark.slow
@@ -154,3 +156,18 @@ def test_predict_with_workers_matches_one_process(cli, tmp_path, trained):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()
     assert (tmp_path / "one.rejects.csv").read_text() == (tmp_path / "two.rejects.csv").read_text()
+
+
+@pytest.mark.slow
+def test_predict_on_a_local_ray_matches_one_process(cli, tmp_path, trained, monkeypatch):
+    # --backend ray shards the library over Ray actors and gives the same hits (slow: starts Ray)
+    pytest.importorskip("ray")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    folder, _ = trained
+    smiles = [r["smiles"].strip() for r in _read(ESOL)][500:700]
+    (tmp_path / "lib.smi").write_text("\n".join(smiles) + "\n", encoding="utf-8")
+    common = ("screen", "predict", folder / "model", "--library", "lib.smi", "--top", 30, "--chunk-size", 50)
+    assert cli(*common, "--out", "one.csv").exit_code == 0
+    result = cli(*common, "--workers", 2, "--backend", "ray", "--out", "ray.csv")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "one.csv").read_text() == (tmp_path / "ray.csv").read_text()

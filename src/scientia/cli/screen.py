@@ -312,6 +312,12 @@ def predict(
     workers: Annotated[
         int, typer.Option("--workers", "-w", min=1, help="Processes featurizing and predicting chunks.")
     ] = 1,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend", help="local (processes here) or ray (actors on $RAY_ADDRESS, else a local Ray)."
+        ),
+    ] = "local",
     rejects: Annotated[
         str | None,
         typer.Option(
@@ -328,6 +334,7 @@ def predict(
 
     _known("direction", direction, ("max", "min"))
     _known("ranking", rank_by, ("mean", "optimistic"))
+    _known("backend", backend, ("local", "ray"))
     out_path = Path(out)
     if out_path.suffix.lower() not in OUT_FORMATS:
         fail(f"cannot tell the format of {out!r}; use .csv, .tsv or .parquet")
@@ -346,7 +353,7 @@ def predict(
     err = console(stderr=True)
     try:
         result = _run_screen(model, chunks, err, writer, top=top, target=target, direction=direction,
-                             rank_by=rank_by, workers=workers, model_dir=model_dir)  # fmt: skip
+                             rank_by=rank_by, workers=workers, backend=backend, model_dir=model_dir)  # fmt: skip
     finally:
         writer.close()
     from scientia.curate.io import write_table
