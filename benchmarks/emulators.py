@@ -959,6 +959,8 @@ def _write_markdown(path: Path, result: dict, commands: list[str]) -> None:
             if v["status"] == "not measured":
                 why = v.get("reason") or f"missing {', '.join(v['missing'])}"
                 lines.append(f"  - {table}: not measured ({why})")
+            elif "coverage90" in v:
+                lines.append(f"  - {table}: {v['status']} (coverage {v['coverage90']:.2f}, n = {v['n']})")
             else:
                 lines.append(
                     f"  - {table}: {v['status']} (median {v['median_a']:.4g} vs {v['median_b']:.4g}, "
