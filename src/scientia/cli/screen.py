@@ -33,7 +33,7 @@ app = typer.Typer(
 MODELS = ("ensemble", "gp", "classifier", "gnn", "gnn-classifier")
 GRAPH_MODELS = ("gnn", "gnn-classifier")
 SPLITS = ("random", "scaffold", "cluster")
-CALIBRATIONS = ("conformal", "isotonic", "none")
+CALIBRATIONS = ("conformal", "isotonic", "cv+", "none")
 OUT_FORMATS = (".csv", ".tsv", ".parquet")
 ACTIVE_FEATURES = ("morgan-count+rdkit2d", "morgan+rdkit2d", "morgan-count", "morgan", "rdkit2d")
 
@@ -108,7 +108,12 @@ def train(
         str, typer.Option("--sizes", metavar="TR,VA,TE", help="Train, validation, test fractions.")
     ] = "0.8,0.1,0.1",
     calibration: Annotated[
-        str, typer.Option("--calibration", help="conformal, isotonic or none (on the validation part).")
+        str,
+        typer.Option(
+            "--calibration",
+            help="conformal or isotonic (on the validation part), cv+ (cross-conformal, 5 folds "
+            "of training + validation; 5x the cost), or none.",
+        ),
     ] = "conformal",
     members: Annotated[int, typer.Option("--members", min=1, help="Ensemble size.")] = 5,
     epochs: Annotated[

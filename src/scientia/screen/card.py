@@ -129,7 +129,7 @@ def write_model_card(directory: str | Path, result: TrainResult, data: dict[str,
     plot_calibration(result, out / "calibration.png")
     model, s = result.model, result.settings
     feat = model.featurizer
-    est = model.estimator_
+    est: Any = model.estimator_.models_[0] if model.cross_conformal_ else model.estimator_
     what = {
         "ensemble": lambda: f"deep ensemble of {est.n_members} MLPs with Gaussian heads",
         "gp": lambda: f"Gaussian process with a {est.kernel} kernel",
@@ -143,6 +143,8 @@ def write_model_card(directory: str | Path, result: TrainResult, data: dict[str,
             f"network classifiers (D-MPNN, hidden {est.hidden}, depth {est.depth})"
         ),
     }.get(model.model, lambda: model.model)()
+    if model.cross_conformal_:
+        what = f"{model.cross_conformal_['n_folds']} CV+ fold models, each a {what}"
     if isinstance(feat, GraphFeaturizer):
         features = (
             f"molecular graphs ({feat.n_atom_features} one-hot atom features, "
@@ -173,7 +175,9 @@ def write_model_card(directory: str | Path, result: TrainResult, data: dict[str,
         f"- **Molecules**: {s['n_input']:,} rows; {len(result.rejects):,} unreadable SMILES and "
         f"{result.n_missing_target:,} rows without a target skipped; {s['n_used']:,} used.",
         f"- **Split** ({result.split.kind}, seed {s['seed']}): {sizes['train']:,} training, "
-        f"{sizes['val']:,} validation (calibration), {sizes['test']:,} test molecules.",
+        f"{sizes['val']:,} validation (calibration"
+        + ("; with CV+ they join the training molecules" if s.get("calibration") == "cv+" else "")
+        + f"), {sizes['test']:,} test molecules.",
         "",
         "## Test metrics",
         "",
@@ -251,4 +255,11 @@ def _uncertainty(result: TrainResult) -> str:
         )
     if cal == "isotonic":
         return f"{base}, recalibrated by an isotonic map fitted on the validation molecules."
+    if cal == "cv+" and model.cross_conformal_:
+        return (
+            f"CV+ (cross-conformal): {model.cross_conformal_['n_folds']} models of this kind, each fitted "
+            "without one fold of the training and validation molecules; mean = their average, and "
+            f"mean ± std·z has the width of the CV+ {result.settings['level']:.0%} interval computed "
+            f"from every molecule's out-of-fold residual ({base})."
+        )
     return f"{base}; not recalibrated."

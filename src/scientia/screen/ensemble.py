@@ -136,6 +136,20 @@ class _Net:
         return h
 
 
+def _one_cycle(opt: Any, lr: float, total: int) -> Any:
+    """One-cycle learning rate with 10% warm-up, at least 2 warm-up steps; constant below 3 steps.
+
+    (PyTorch's ``OneCycleLR`` divides by zero when the warm-up is exactly one step, e.g. 10
+    steps in all.)
+    """
+    import torch
+
+    if total < 3:
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    pct = 0.1 if 0.1 * total >= 2 else 2 / total
+    return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=pct)
+
+
 class _BaseEnsemble:
     """Shared training loop of the regression and classification ensembles."""
 
@@ -189,22 +203,45 @@ class _BaseEnsemble:
         raise NotImplementedError
 
     # -- inputs -----------------------------------------------------------------------------------
-    def _split(self, X: np.ndarray) -> tuple[Any, np.ndarray]:
-        """Fingerprint block as CSR of log(1 + count), dense block standardised and clipped."""
+    def _split(self, X: Any) -> tuple[Any, np.ndarray]:
+        """Fingerprint block as CSR of log(1 + count), dense block standardised and clipped.
+
+        ``X`` is a dense array or, when every column is a fingerprint column, a SciPy sparse
+        matrix (what ``Featurizer.transform(..., sparse=True)`` gives).
+        """
         import scipy.sparse
 
         k = self.n_sparse
-        sparse = scipy.sparse.csr_matrix(np.log1p(np.maximum(X[:, :k], 0)).astype(np.float32)) if k else None
-        dense = self.x_scaler_.transform(X[:, k:]) if X.shape[1] > k else np.zeros((len(X), 0), np.float32)
+        sparse = None
+        if k:
+            sparse = scipy.sparse.csr_matrix(X[:, :k], dtype=np.float32)
+            sparse.data = np.log1p(np.maximum(sparse.data, 0))
+        if X.shape[1] > k:
+            dense = self.x_scaler_.transform(np.asarray(X[:, k:], dtype=np.float64))
+        else:
+            dense = np.zeros((X.shape[0], 0), np.float32)
         return sparse, dense
 
-    def _check_X(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
+    def _check_X(self, X: Any) -> Any:
+        import scipy.sparse
+
+        if scipy.sparse.issparse(X):
+            if X.shape[1] != self.n_sparse:
+                raise ValidationError(
+                    f"a sparse feature matrix must hold fingerprint columns only ({self.n_sparse}); "
+                    f"got {X.shape[1]} columns"
+                )
+            values = X.data
+        else:
+            X = np.asarray(X)
+            if X.dtype.kind != "f":
+                X = X.astype(np.float64)
+            values = X
         if X.ndim != 2:
             raise ValidationError(f"features must be a 2-D array (n, d); got shape {X.shape}")
         if hasattr(self, "n_features_") and X.shape[1] != self.n_features_:
             raise ValidationError(f"expected {self.n_features_} feature columns; got {X.shape[1]}")
-        if not np.all(np.isfinite(X)):
+        if not np.all(np.isfinite(values)):
             raise ValidationError("features contain NaN or infinite values")
         if self.n_sparse > X.shape[1]:
             raise ConfigError(f"n_sparse = {self.n_sparse} exceeds the {X.shape[1]} feature columns")
@@ -219,13 +256,15 @@ class _BaseEnsemble:
         Y = np.asarray(Y, dtype=np.float64)
         if Y.ndim == 1:
             Y = Y[:, None]
-        if Y.ndim != 2 or len(Y) != len(X):
-            raise ValidationError(f"targets must have shape (n,) or (n, m) with n = {len(X)}; got {Y.shape}")
-        if len(X) < 2:
+        n = X.shape[0]
+        if Y.ndim != 2 or len(Y) != n:
+            raise ValidationError(f"targets must have shape (n,) or (n, m) with n = {n}; got {Y.shape}")
+        if n < 2:
             raise ValidationError("an ensemble needs at least 2 training molecules")
         self.n_features_ = X.shape[1]
         self.n_outputs_ = Y.shape[1]
-        self.x_scaler_ = Standardizer(self.clip).fit(X[:, self.n_sparse :])
+        dense = X[:, self.n_sparse :] if X.shape[1] > self.n_sparse else np.zeros((n, 0))
+        self.x_scaler_ = Standardizer(self.clip).fit(dense)
         sparse, dense = self._split(X)
         return sparse, dense, Y
 
@@ -254,9 +293,7 @@ class _BaseEnsemble:
         tT = torch.from_numpy(np.nan_to_num(T, nan=0.0).astype(np.float32))
         weight = torch.from_numpy((member_w[:, :, None] * mask[None]).astype(np.float32))  # (M, n, m)
         steps = max(1, math.ceil(n / self.batch_size))
-        sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=self.lr, total_steps=steps * self.epochs, pct_start=0.1
-        )
+        sched = _one_cycle(opt, self.lr, steps * self.epochs)
         for _ in range(self.epochs):
             order = data_rng.permutation(n)
             for s in range(steps):
@@ -276,7 +313,7 @@ class _BaseEnsemble:
         X = self._check_X(X)
         parts = []
         with torch.no_grad():
-            for i in range(0, len(X), chunk):
+            for i in range(0, X.shape[0], chunk):
                 sparse, dense = self._split(X[i : i + chunk])
                 parts.append(self.net_.forward(_Batch(sparse, dense)).numpy().astype(np.float64))
         if not parts:

@@ -59,7 +59,8 @@ class Features:
     Attributes
     ----------
     X : ndarray, shape (k, d)
-        One row per valid SMILES, float32, finite. (For
+        One row per valid SMILES, float32, finite; a SciPy CSR matrix when asked for with
+        ``transform(..., sparse=True)``. (For
         :class:`~scientia.screen.graphs.GraphFeaturizer`: an object array of shape (k,) holding
         one ``torch_geometric.data.Data`` graph per valid SMILES.)
     rows : ndarray of int, shape (k,)
@@ -235,7 +236,11 @@ class Featurizer:
             out[k:] = np.clip(values, -_CLIP, _CLIP)
 
     def transform(
-        self, smiles: Sequence[str], lines: Sequence[int] | np.ndarray | None = None, start: int = 1
+        self,
+        smiles: Sequence[str],
+        lines: Sequence[int] | np.ndarray | None = None,
+        start: int = 1,
+        sparse: bool = False,
     ) -> Features:
         """Featurize a list of SMILES, skipping (and reporting) the ones RDKit cannot read.
 
@@ -246,6 +251,11 @@ class Featurizer:
             The line number of each SMILES in its source; default ``start, start + 1, …``.
         start : int
             First line number when ``lines`` is not given.
+        sparse : bool
+            For a fingerprint without descriptors: return ``X`` as a SciPy CSR matrix (float32)
+            built from the set bits only. A screen of millions of molecules spends a fifth of
+            its time filling and copying dense 2,048-wide rows otherwise. Ignored for kinds
+            with descriptors.
 
         Returns
         -------
@@ -256,7 +266,11 @@ class Featurizer:
         n = len(smiles)
         line_no = np.arange(start, start + n) if lines is None else np.asarray(lines, dtype=np.int64)
         gen, functions = self._tools()
-        X = np.zeros((n, self.n_features), dtype=np.float32)
+        as_csr = sparse and not functions
+        X = None if as_csr else np.zeros((n, self.n_features), dtype=np.float32)
+        indices: list[int] = []
+        values: list[int] = []
+        indptr = [0]
         keep = np.zeros(n, dtype=bool)
         rejects: list[Reject] = []
         from rdkit import rdBase
@@ -268,10 +282,30 @@ class Featurizer:
                 if mol is None:
                     rejects.append(Reject(int(line_no[i]), text, reason))
                     continue
-                self._row(mol, gen, functions, X[i])
+                if X is None:
+                    if self.counts:
+                        bits = gen.GetCountFingerprint(mol).GetNonzeroElements()
+                        indices.extend(bits)
+                        values.extend(bits.values())
+                    else:
+                        on = list(gen.GetFingerprint(mol).GetOnBits())
+                        indices.extend(on)
+                        values.extend([1] * len(on))
+                    indptr.append(len(indices))
+                else:
+                    self._row(mol, gen, functions, X[i])
                 keep[i] = True
         rows = np.flatnonzero(keep)
-        return Features(X[rows], rows, line_no[rows], rejects, n)
+        if X is None:
+            import scipy.sparse
+
+            csr = scipy.sparse.csr_matrix(
+                (np.asarray(values, np.float32), np.asarray(indices, np.int32), np.asarray(indptr, np.int64)),
+                shape=(len(rows), self.n_features),
+            )
+            csr.sort_indices()
+            return Features(csr, rows, line_no[rows], rejects, n)
+        return Features(X if len(rows) == n else X[rows], rows, line_no[rows], rejects, n)
 
     def stream(self, smiles: Iterable[str], chunk_size: int = 10_000, start: int = 1) -> Iterator[Features]:
         """Featurize an iterable of SMILES lazily, ``chunk_size`` at a time.

@@ -255,10 +255,14 @@ class _TopK:
 
 
 def _chunk_columns(
-    model: ScreeningModel, chunk: LibraryChunk, j: int, level: float, direction: str, rank_by: str
-) -> tuple[dict[str, np.ndarray], list[Reject]]:
-    """Featurize and predict one chunk; return its result columns and rejects."""
-    feats = model.featurizer.transform(chunk.smiles, lines=chunk.lines)
+    model: ScreeningModel, chunk: LibraryChunk, j: int, level: float, direction: str, rank_by: str, top: int
+) -> tuple[dict[str, np.ndarray], list[Reject], int]:
+    """Featurize and predict one chunk; return the columns of its ``top`` best, rejects, valid count.
+
+    Cutting to the chunk's own best before returning keeps what a worker sends back (and what
+    the main process merges) at ``top`` rows whatever the chunk size.
+    """
+    feats = model.featurize(chunk.smiles, lines=chunk.lines)
     res = model.screen_features(feats)
     pred = res.prediction
     lower, upper = pred.interval(level)
@@ -280,7 +284,11 @@ def _chunk_columns(
         "lower": lo,
         "upper": hi,
     }
-    return cols, feats.rejects
+    n_valid = len(score)
+    if n_valid > top:
+        keep = np.sort(np.lexsort((cols["line"], -score))[:top])
+        cols = {c: v[keep] for c, v in cols.items()}
+    return cols, feats.rejects, n_valid
 
 
 _WORKER: dict[str, Any] = {}
@@ -298,16 +306,13 @@ def _worker_init(directory: str) -> None:
     _WORKER["model"] = ScreeningModel.load(directory)
 
 
-def _worker_run(
-    args: tuple[LibraryChunk, int, float, str, str],
-) -> tuple[dict[str, np.ndarray], list[Reject]]:
-    chunk, j, level, direction, rank_by = args
-    return _chunk_columns(_WORKER["model"], chunk, j, level, direction, rank_by)
+def _worker_run(args: tuple[Any, ...]) -> tuple[dict[str, np.ndarray], list[Reject], int]:
+    return _chunk_columns(_WORKER["model"], *args)
 
 
 def _parallel(
-    directory: str, chunks: Iterable[LibraryChunk], workers: int, args: tuple[int, float, str, str]
-) -> Iterator[tuple[dict[str, np.ndarray], list[Reject]]]:
+    directory: str, chunks: Iterable[LibraryChunk], workers: int, args: tuple[Any, ...]
+) -> Iterator[tuple[dict[str, np.ndarray], list[Reject], int]]:
     """Results of the chunks in order, computed by ``workers`` processes, ≤ 2·workers in flight."""
     import multiprocessing
     from collections import deque
@@ -337,15 +342,13 @@ class _RayScreener:
             (Path(self._dir.name) / name).write_bytes(data)
         _worker_init(self._dir.name)
 
-    def run(
-        self, args: tuple[LibraryChunk, int, float, str, str]
-    ) -> tuple[dict[str, np.ndarray], list[Reject]]:
+    def run(self, args: tuple[Any, ...]) -> tuple[dict[str, np.ndarray], list[Reject], int]:
         return _worker_run(args)
 
 
 def _ray_parallel(
-    directory: str, chunks: Iterable[LibraryChunk], workers: int, args: tuple[int, float, str, str]
-) -> Iterator[tuple[dict[str, np.ndarray], list[Reject]]]:
+    directory: str, chunks: Iterable[LibraryChunk], workers: int, args: tuple[Any, ...]
+) -> Iterator[tuple[dict[str, np.ndarray], list[Reject], int]]:
     """Results of the chunks in order, computed by ``workers`` Ray actors, ≤ 2·workers in flight."""
     import os
     from collections import deque
@@ -441,21 +444,21 @@ def screen_library(
     name = target if target is not None else names[0]
     if name not in names:
         raise UnknownNameError.for_name("target", name, names)
-    args = (names.index(name), level, direction, rank_by)
+    args = (names.index(name), level, direction, rank_by, top)
     start = time.perf_counter()
     best = _TopK(top)
     n_read = n_valid = n_rejected = 0
-    results: Iterable[tuple[dict[str, np.ndarray], list[Reject]]]
+    results: Iterable[tuple[dict[str, np.ndarray], list[Reject], int]]
     if backend == "ray":
         results = _ray_parallel(str(model_dir), chunks, workers, args)
     elif workers > 1:
         results = _parallel(str(model_dir), chunks, workers, args)
     else:
         results = (_chunk_columns(model, chunk, *args) for chunk in chunks)
-    for cols, rejects in results:
-        n_valid += len(cols["score"])
+    for cols, rejects, valid in results:
+        n_valid += valid
         n_rejected += len(rejects)
-        n_read += len(cols["score"]) + len(rejects)
+        n_read += valid + len(rejects)
         best.add(cols)
         if rejects and on_rejects is not None:
             on_rejects(rejects)

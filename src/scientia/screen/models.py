@@ -42,8 +42,13 @@ import numpy as np
 
 from scientia.errors import ConfigError, ValidationError
 from scientia.registry import Registry
-from scientia.screen.calibrate import ConformalCalibrator, IsotonicCalibrator, calibrator_from_dict
-from scientia.screen.features import Features, Featurizer, Reject
+from scientia.screen.calibrate import (
+    ConformalCalibrator,
+    CrossConformalRegressor,
+    IsotonicCalibrator,
+    calibrator_from_dict,
+)
+from scientia.screen.features import Features, Featurizer, Reject, chunked
 from scientia.screen.graphs import GraphFeaturizer
 from scientia.seeding import Seed
 from scientia.types import Prediction
@@ -158,6 +163,7 @@ class ScreeningModel:
         self.options = dict(options or {})
         self._factory = factory
         self.calibrator_: ConformalCalibrator | IsotonicCalibrator | None = None
+        self.cross_conformal_: dict[str, Any] | None = None
         self.config_: dict[str, Any] = {}
 
     @property
@@ -186,9 +192,18 @@ class ScreeningModel:
             raise ConfigError(f"bad option for model {self.model!r}: {exc}") from None
 
     # -- fitting ----------------------------------------------------------------------------------
-    def featurize(self, smiles: Sequence[str], lines: Sequence[int] | np.ndarray | None = None) -> Features:
-        """Featurize ``smiles`` with this model's featurizer (rejects reported, not raised)."""
-        return self.featurizer.transform(smiles, lines=lines)
+    def featurize(
+        self, smiles: Sequence[str], lines: Sequence[int] | np.ndarray | None = None, start: int = 1
+    ) -> Features:
+        """Featurize ``smiles`` with this model's featurizer (rejects reported, not raised).
+
+        A fingerprint-only MLP ensemble gets its features as a sparse matrix: it reads only
+        the set bits, and a dense 2,048-wide row per molecule is most of a screen's memory.
+        """
+        f = self.featurizer
+        if self.model in ("ensemble", "classifier") and isinstance(f, Featurizer) and not f.uses_descriptors:
+            return f.transform(smiles, lines=lines, start=start, sparse=True)
+        return f.transform(smiles, lines=lines, start=start)
 
     def fit(
         self,
@@ -197,6 +212,8 @@ class ScreeningModel:
         seed: Seed = None,
         targets: Sequence[str] | None = None,
         features: Features | None = None,
+        cross_conformal: int | None = None,
+        level: float = 0.9,
     ) -> ScreeningModel:
         """Featurize and fit; unreadable SMILES are skipped and kept in ``rejects_``.
 
@@ -209,6 +226,13 @@ class ScreeningModel:
             Names of the target columns (stored with the model).
         features : Features, optional
             Features of ``smiles`` computed earlier with :meth:`featurize` (not recomputed).
+        cross_conformal : int, optional
+            ``K``: fit ``K`` models, each without one fold, and predict with CV+ intervals at
+            ``level`` (:class:`~scientia.screen.calibrate.CrossConformalRegressor`): calibrated
+            on every training molecule, with nothing set aside, for ``K`` times the cost.
+            Regression with one target only.
+        level : float
+            The CV+ interval level.
         """
         Y = np.asarray(y, dtype=np.float64)
         Y = Y[:, None] if Y.ndim == 1 else Y
@@ -217,7 +241,18 @@ class ScreeningModel:
         feats = features if features is not None else self.featurize(smiles)
         if len(feats.rows) < 2:
             raise ValidationError("fewer than 2 readable SMILES to train on")
-        self.estimator_ = self._make().fit(feats.X, Y[feats.rows], seed=seed)
+        self.cross_conformal_ = None
+        if cross_conformal is not None:
+            if self.task != "regression" or Y.shape[1] != 1:
+                raise ConfigError(
+                    "cross-conformal (cv+) calibration is for regression with one target; "
+                    "train one model per target"
+                )
+            self.cross_conformal_ = {"n_folds": int(cross_conformal), "level": float(level)}
+            cv = CrossConformalRegressor(self._make, cross_conformal, level)
+            self.estimator_: Any = cv.fit(feats.X, Y[feats.rows, 0], seed=seed)
+        else:
+            self.estimator_ = self._make().fit(feats.X, Y[feats.rows], seed=seed)
         self.rejects_ = list(feats.rejects)
         self.targets_ = list(targets) if targets is not None else [f"y{j}" for j in range(Y.shape[1])]
         self.calibrator_ = None
@@ -286,7 +321,7 @@ class ScreeningModel:
     ) -> Iterator[ScreenChunk]:
         """Predict a stream of SMILES chunk by chunk (memory bounded by ``chunk_size``)."""
         self._check_fitted()
-        for feats in self.featurizer.stream(smiles, chunk_size, start):
+        for feats in chunked(self.featurize, smiles, chunk_size, start):
             yield self.screen_features(feats)
 
     def screen_features(self, feats: Features) -> ScreenChunk:
@@ -314,6 +349,7 @@ class ScreeningModel:
             "featurizer": self.featurizer.to_dict(),
             "targets": self.targets_,
             "calibration": self.calibrator_.to_dict() if self.calibrator_ is not None else None,
+            "cross_conformal": self.cross_conformal_,
             "versions": package_versions(),
         }
 
@@ -350,7 +386,10 @@ class ScreeningModel:
         model = cls(config["model"], featurizer_from_dict(config["featurizer"]), config.get("options"))
         _warn_versions(config.get("versions", {}))
         state = torch.load(path / "state.pt", weights_only=True)
-        model.estimator_ = model._make().load_state_dict(state)
+        cv = config.get("cross_conformal")
+        estimator = CrossConformalRegressor(model._make, **cv) if cv else model._make()
+        model.estimator_ = estimator.load_state_dict(state)
+        model.cross_conformal_ = cv
         model.targets_ = list(config["targets"])
         model.rejects_ = []
         model.calibrator_ = calibrator_from_dict(config.get("calibration"))

@@ -6,7 +6,10 @@ The protocol, recorded in the model's ``model.json`` and its model card:
    target;
 2. split the rest into training / validation / test parts (``random``, ``scaffold`` or
    ``cluster``; default 80 / 10 / 10);
-3. fit on the training part; calibrate on the validation part (split conformal by default);
+3. fit on the training part; calibrate on the validation part (split conformal by default).
+   With ``calibration="cv+"`` the validation part joins the training part instead: ``K = 5``
+   models, each fitted without one fold, give CV+ intervals calibrated on every one of those
+   molecules (five times the fitting cost);
 4. score the calibrated model on the test part — accuracy, calibration and 95% bootstrap
    intervals — next to the training-mean predictor (regression) or the base rate
    (classification), so a reader sees what the model adds.
@@ -31,7 +34,9 @@ from scientia.screen.splits import Split, split_molecules
 from scientia.seeding import Seed, child_seeds
 from scientia.types import Prediction
 
-__all__ = ["TrainResult", "train_and_evaluate"]
+__all__ = ["CV_FOLDS", "TrainResult", "train_and_evaluate"]
+
+CV_FOLDS = 5  # folds of calibration="cv+"
 
 
 @dataclass
@@ -125,7 +130,7 @@ def train_and_evaluate(
         Estimator arguments.
     split : {"random", "scaffold", "cluster"}
     sizes : (train, validation, test) fractions
-    calibration : {"conformal", "isotonic", "none"}
+    calibration : {"conformal", "isotonic", "cv+", "none"}
     level : float
         Interval level for calibration and the coverage metric.
     targets : sequence of str, optional
@@ -162,21 +167,25 @@ def train_and_evaluate(
     s_split, s_fit, s_boot = child_seeds(seed, 3)
     say(f"splitting {len(used):,} molecules ({split})")
     parts = split_molecules(used, split, sizes, seed=s_split)
-    if calibration != "none" and screening.task == "regression" and len(parts.val) == 0:
+    cv_plus = calibration == "cv+" and screening.task == "regression"
+    if calibration not in ("none", "cv+") and screening.task == "regression" and len(parts.val) == 0:
         raise ValidationError("calibration needs a validation part; give a validation fraction > 0")
-    say(f"fitting {model} on {len(parts.train):,} molecules")
 
     def sub(rows: np.ndarray) -> Features:
         return Features(X[rows], np.arange(len(rows)), rows + 1, [], len(rows))
 
+    fit_rows = np.concatenate([parts.train, parts.val]) if cv_plus else parts.train
+    say(f"fitting {model} on {len(fit_rows):,} molecules" + (f" ({CV_FOLDS} CV+ folds)" if cv_plus else ""))
     screening.fit(
-        [used[i] for i in parts.train],
-        Yk[parts.train],
+        [used[i] for i in fit_rows],
+        Yk[fit_rows],
         seed=s_fit,
         targets=targets,
-        features=sub(parts.train),
+        features=sub(fit_rows),
+        cross_conformal=CV_FOLDS if cv_plus else None,
+        level=level,
     )
-    if len(parts.val):
+    if len(parts.val) and not cv_plus:
         say(f"calibrating ({calibration}) on {len(parts.val):,} molecules")
         screening.calibrate([], Yk[parts.val], calibration, level, features=sub(parts.val))
     say(f"testing on {len(parts.test):,} molecules")

@@ -23,6 +23,21 @@ def test_morgan_bits_are_zero_one_and_counts_count():
     assert counts[3].max() > 1
 
 
+@pytest.mark.parametrize("kind", ["morgan", "morgan-count"])
+def test_sparse_fingerprints_equal_the_dense_ones(kind):
+    # sparse=True gives the same matrix as CSR, with the same rows, lines and rejects
+    smiles = [GOOD[0], "C1CC", *GOOD[1:]]
+    f = Featurizer(kind, n_bits=1024)
+    dense, sparse = f.transform(smiles, start=5), f.transform(smiles, start=5, sparse=True)
+    assert sparse.X.format == "csr" and sparse.X.dtype == np.float32
+    np.testing.assert_array_equal(sparse.X.toarray(), dense.X)
+    np.testing.assert_array_equal(sparse.rows, dense.rows)
+    np.testing.assert_array_equal(sparse.lines, [5, 7, 8, 9])
+    assert sparse.rejects == dense.rejects and sparse.rejects[0].line == 6
+    # descriptors stay dense
+    assert isinstance(Featurizer("morgan+rdkit2d").transform(GOOD, sparse=True).X, np.ndarray)
+
+
 def test_counts_match_the_bo_descriptor_tables():
     # the screening featurizer and featurize.molecules compute the same Morgan counts
     from scientia.featurize.molecules import descriptor_table

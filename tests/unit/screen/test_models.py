@@ -102,6 +102,31 @@ def test_same_seed_same_model(esol, esol_counts):
     assert not np.allclose(a.mean, c.mean)
 
 
+@pytest.mark.parametrize("n, epochs", [(2, 1), (23, 5), (65, 2)])
+def test_ensemble_trains_with_very_few_optimizer_steps(n, epochs):
+    # 1, 10 and 10 optimizer steps: the one-cycle schedule once divided by zero at exactly 10
+    rng = np.random.default_rng(0)
+    model = MLPEnsembleRegressor(n_members=2, epochs=epochs, batch_size=16, hidden=(4,))
+    pred = model.fit(rng.random((n, 8)), rng.random(n), seed=0).predict(rng.random((3, 8)))
+    assert np.all(np.isfinite(pred.mean)) and np.all(pred.std > 0)
+
+
+def test_sparse_fingerprints_fit_and_predict_as_dense_ones(esol, esol_counts):
+    # a CSR fingerprint matrix (what screening featurizes) gives the dense matrix's model and predictions
+    import scipy.sparse
+
+    y = esol["logS"].to_numpy()[:200]
+    X = esol_counts[:200]
+    opts = {"n_sparse": 2048, "n_members": 2, "epochs": 3, "hidden": (32,)}
+    dense = MLPEnsembleRegressor(**opts).fit(X, y, seed=5)
+    sparse = MLPEnsembleRegressor(**opts).fit(scipy.sparse.csr_matrix(X), y, seed=5)
+    a, b = dense.predict(X[:50]), sparse.predict(scipy.sparse.csr_matrix(X[:50]))
+    np.testing.assert_allclose(a.mean, b.mean, rtol=1e-5)
+    np.testing.assert_allclose(a.std, dense.predict(scipy.sparse.csr_matrix(X[:50])).std, rtol=1e-5)
+    with pytest.raises(ValidationError, match="fingerprint columns only"):
+        MLPEnsembleRegressor(**{**opts, "n_sparse": 1024}).fit(scipy.sparse.csr_matrix(X), y)
+
+
 @pytest.mark.parametrize("name", ["ensemble", "gp", "classifier"])
 def test_screening_model_saves_and_loads_identically(tmp_path, esol, name):
     # a saved model re-featurizes SMILES identically and predicts the same calibrated values

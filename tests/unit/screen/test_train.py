@@ -33,6 +33,31 @@ def test_protocol_beats_the_baseline_and_writes_a_card(tmp_path, esol):
     assert (tmp_path / "calibration.png").stat().st_size > 5000
 
 
+def test_cv_plus_protocol_trains_fold_models_and_saves_them(tmp_path, esol):
+    # calibration="cv+": validation molecules join training, 5 fold models give the intervals,
+    # the model saves and loads with identical predictions, and multi-target is refused
+    from scientia.errors import ConfigError
+    from scientia.screen.models import ScreeningModel
+
+    smiles = esol["smiles"].tolist()[:300]
+    y = esol["logS"].to_numpy()[:300]
+    result = train_and_evaluate(smiles, y, "gp", split="random", seed=0, n_boot=0, calibration="cv+")
+    model = result.model
+    assert model.calibrator_ is None and model.cross_conformal_ == {"n_folds": 5, "level": 0.9}
+    assert len(model.estimator_.models_) == 5
+    sizes = result.split.sizes()
+    assert len(model.estimator_.scores_) == sizes["train"] + sizes["val"]
+    assert 0.75 <= result.metrics["coverage"] <= 1.0 and result.settings["calibration"] == "cv+"
+    write_model_card(tmp_path, result, {"path": "x.csv", "sha256": "0" * 64})
+    assert "CV+" in (tmp_path / "model_card.md").read_text(encoding="utf-8")
+    model.save(tmp_path / "m")
+    again = ScreeningModel.load(tmp_path / "m")
+    a, b = model.predict(smiles[:20]), again.predict(smiles[:20])
+    np.testing.assert_allclose(a.mean, b.mean) and np.testing.assert_allclose(a.std, b.std)
+    with pytest.raises(ConfigError, match="one target"):
+        ScreeningModel("gp").fit(smiles[:50], np.c_[y[:50], y[:50]], cross_conformal=3)
+
+
 def test_classification_protocol(tmp_path, esol):
     # the classifier is scored by ROC-AUC / PR-AUC / ECE and its card has a reliability figure
     smiles = esol["smiles"].tolist()[:600]
