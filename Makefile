@@ -55,6 +55,7 @@ bench-smoke: $(STAMP)
 	$(PY) benchmarks/proposal_time.py --smoke
 	$(PY) benchmarks/transfer.py --smoke
 	$(PY) benchmarks/screening.py --smoke
+	$(PY) benchmarks/screening_throughput.py --smoke
 	$(PY) benchmarks/active_screening.py --smoke
 
 # The full reaction benchmark. BayBE's chemistry extra pins another rdkit release, so its stage

@@ -35,8 +35,14 @@ def versions(packages: Iterable[str]) -> dict:
     return env
 
 
-def public_argv(argv: list[str]) -> list[str]:
-    """The command-line arguments with machine paths (``--out``, ``--data-dir``) masked."""
+def public_argv(argv: list[str], paths: Iterable[str] = (), keep: Iterable[str] = ()) -> list[str]:
+    """The command-line arguments with machine paths (``--out``, ``--data-dir``) masked.
+
+    ``paths`` names more options that take a path (masked as ``<name>``); ``keep`` names
+    options that are masked by default but mean something else in a script (``--data``).
+    """
+    masked = {k: v for k, v in _MASKED.items() if k not in set(keep)}
+    masked.update({p: f"<{p.lstrip('-')}>" for p in paths})
     out: list[str] = []
     mask = None
     for a in argv:
@@ -45,9 +51,9 @@ def public_argv(argv: list[str]) -> list[str]:
             mask = None
             continue
         name, eq, _ = a.partition("=")
-        if name in _MASKED:
-            out.append(f"{name}={_MASKED[name]}" if eq else name)
-            mask = None if eq else _MASKED[name]
+        if name in masked:
+            out.append(f"{name}={masked[name]}" if eq else name)
+            mask = None if eq else masked[name]
             continue
         out.append(a)
     return out
