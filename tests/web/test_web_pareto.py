@@ -183,6 +183,15 @@ def test_json_twin_pareto_rows_are_exactly_the_non_dominated(client, lab, cid):
     assert [o["name"] for o in pareto["objectives"]] == ["yield", "cost"] + (["impurity"] if cid == 1 else [])
 
 
+def test_best_so_far_card_skips_observations_that_fail_a_constraint(client, lab):
+    # campaign 2's highest yield (90) fails the purity constraint: the card shows 70, as the engine
+    data, _ = _page(client, 2)
+    camp = Campaign.open(str(lab), 2)
+    engine = camp.state().best().outcomes["yield"]
+    camp.ledger.close()
+    assert data["campaign"]["best"]["value"] == engine == 70.0
+
+
 def _panels(fig: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """A figure's traces by the x axis (panel) they are drawn on."""
     out: dict[str, list[dict[str, Any]]] = {}

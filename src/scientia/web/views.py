@@ -365,14 +365,18 @@ class CampaignView:
         return self._cached("counts", build)  # type: ignore[no-any-return]
 
     def best(self) -> dict[str, Any] | None:
-        """The best successful observation of the first objective."""
+        """The best successful observation of the first objective among those that meet every
+        outcome constraint (as ``scientia status`` ranks them)."""
 
         def build() -> dict[str, Any] | None:
             obj = self.objectives[0]
+            constraints = [c for c in self.objectives if c.is_constraint]
             best: dict[str, Any] | None = None
             for r in self.rows:
                 v = r[obj.name]
                 if r["status"] != "ok" or not math.isfinite(v):
+                    continue
+                if not all(math.isfinite(r[c.name]) and c.meets(r[c.name]) for c in constraints):
                     continue
                 if best is None or obj.better(v, best[obj.name]):
                     best = r
