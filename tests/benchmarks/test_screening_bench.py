@@ -110,6 +110,23 @@ def test_scaffold_runs_do_not_count_for_the_target():
     assert t["status"] == "not measured"
 
 
+def test_auto_takes_the_best_validation_candidate_per_seed():
+    # seed 0: gnn best on validation (though worst on test); seed 1: gp; seed 2 lacks a candidate
+    def rec(val, test):
+        return {"metrics": {"rmse": test}, "validation": {"rmse": val}, "seconds": 1.0, "split_sha": "s"}
+
+    runs = {
+        ("esol", "random", "ensemble"): {0: rec(0.7, 0.5), 1: rec(0.8, 0.6), 2: rec(0.7, 0.5)},
+        ("esol", "random", "gnn"): {0: rec(0.6, 0.9), 1: rec(0.9, 0.6), 2: rec(0.6, 0.5)},
+        ("esol", "random", "gp"): {0: rec(0.8, 0.4), 1: rec(0.5, 0.7)},
+    }
+    auto = sb.add_auto(runs)[("esol", "random", sb.OURS)]
+    assert sorted(auto) == [0, 1]
+    assert (auto[0]["chosen"], auto[0]["metrics"]["rmse"]) == ("gnn", 0.9)
+    assert (auto[1]["chosen"], auto[1]["metrics"]["rmse"]) == ("gp", 0.7)
+    assert auto[0]["seconds"] == 3.0  # every candidate is trained
+
+
 def test_roc_auc_tasks_averages_tasks_and_skips_one_class_ones():
     # task 0 is ranked perfectly, task 1 backwards, task 2 has one class (skipped), NaN ignored
     y = np.array([[0, 1, 1], [0, 0, 1], [1, 1, 1], [1, np.nan, 1]], float)

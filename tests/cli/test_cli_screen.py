@@ -112,6 +112,10 @@ def test_predict_whole_table_to_parquet(cli, tmp_path, trained):
         (["--target", "logS", "--sizes", "0.8,0.2"], ["--sizes"]),
         (["--target", "logS", "--data", "missing.csv"], ["missing.csv"]),
         (["--target", "logS", "--data", "esol.xyz"], ["cannot tell the format"]),
+        (
+            ["--target", "logS", "--model", "auto", "--features", "morgan"],
+            ["own features", "drop --features"],
+        ),
     ],
 )
 def test_train_refuses_bad_input(cli, tmp_path, user_error, args, fragments):

@@ -30,7 +30,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-MODELS = ("ensemble", "gp", "classifier", "gnn", "gnn-classifier")
+MODELS = ("ensemble", "gp", "classifier", "gnn", "gnn-classifier", "auto", "auto-classifier")
 GRAPH_MODELS = ("gnn", "gnn-classifier")
 SPLITS = ("random", "scaffold", "cluster")
 CALIBRATIONS = ("conformal", "isotonic", "cv+", "none")
@@ -91,7 +91,13 @@ def train(
         str, typer.Option("--smiles", "-s", metavar="COLUMN", help="The SMILES column.")
     ] = "smiles",
     model: Annotated[
-        str, typer.Option("--model", "-m", help="ensemble, gp, classifier, gnn or gnn-classifier.")
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="ensemble, gp, classifier, gnn, gnn-classifier, or auto / auto-classifier (train "
+            "each candidate, keep the best on the validation part).",
+        ),
     ] = "ensemble",
     features: Annotated[
         str | None,
@@ -160,10 +166,17 @@ def train(
     from scientia.screen.train import train_and_evaluate
 
     _one_torch_thread()
-    kind = features or (
-        "graph" if model in GRAPH_MODELS else "morgan-count" if model == "gp" else "morgan-count+rdkit2d"
-    )
-    featurizer = GraphFeaturizer() if kind == "graph" else Featurizer(kind=kind, radius=radius, n_bits=n_bits)
+    featurizer: Any = None
+    if model.startswith("auto"):
+        if features is not None:
+            fail(f"--model {model} gives each candidate its own features; drop --features")
+    else:
+        kind = features or (
+            "graph" if model in GRAPH_MODELS else "morgan-count" if model == "gp" else "morgan-count+rdkit2d"
+        )
+        featurizer = (
+            GraphFeaturizer() if kind == "graph" else Featurizer(kind=kind, radius=radius, n_bits=n_bits)
+        )
     options: dict[str, Any] = {} if model == "gp" else {"n_members": members, "epochs": epochs}
     y = frame[targets].to_numpy(dtype=np.float64)
     text = ["" if isinstance(s, float) else str(s) for s in frame[smiles].tolist()]
@@ -224,6 +237,10 @@ def _report_training(result: Any, out: str, seconds: float) -> None:
         if result.model.task == "classification"
         else ("rmse", "r2", "spearman", "coverage", "miscalibration_area")
     )
+    if "chosen" in result.settings:
+        by = result.settings["chosen_by"]
+        scores = ", ".join(f"{n} {fmt(v, 3)}" for n, v in result.settings["candidates"].items())
+        say(out_console, f"  chose {result.settings['chosen']} by validation {by} ({scores})")
     for key in keys:
         lo, hi = ci.get(key, [float("nan"), float("nan")])
         say(

@@ -164,6 +164,16 @@ def write_model_card(directory: str | Path, result: TrainResult, data: dict[str,
         "",
         f"- **What**: {what} ({model.task}), trained by scientia.",
         f"- **Features**: {features}.",
+        *(
+            [
+                f"- **Chosen by** `--model {s['model']}`: the candidate with the best {s['chosen_by']} on the "
+                "validation molecules before calibration ("
+                + ", ".join(f"{n} {v:.3f}" for n, v in s["candidates"].items())
+                + "); the test part played no part in the choice."
+            ]
+            if "chosen" in s
+            else []
+        ),
         f"- **Uncertainty**: {_uncertainty(result)}",
         "- **Files**: `model.json` (settings, featurizer, calibration, versions), `state.pt` (tensors), "
         "`metrics.json`, `test_predictions.csv`, this card and `calibration.png`.",

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from scientia.errors import ValidationError
+from scientia.errors import ConfigError, ValidationError
 from scientia.screen.features import Features, Reject
 from scientia.screen.metrics import bootstrap_intervals, classification_metrics, regression_metrics
 from scientia.screen.models import AnyFeaturizer, ScreeningModel
@@ -34,7 +34,7 @@ from scientia.screen.splits import Split, split_molecules
 from scientia.seeding import Seed, child_seeds
 from scientia.types import Prediction
 
-__all__ = ["CV_FOLDS", "TrainResult", "train_and_evaluate"]
+__all__ = ["AUTO", "CV_FOLDS", "TrainResult", "train_and_evaluate"]
 
 CV_FOLDS = 5  # folds of calibration="cv+"
 
@@ -63,6 +63,11 @@ class TrainResult:
         Unreadable SMILES (line = row of the input counted from 1).
     n_missing_target : int
         Readable rows without a finite target (skipped).
+    settings : dict
+    validation : dict
+        The same metrics on the validation part, before calibration: what a choice between
+        models may look at without touching the test part (empty without a validation part or
+        with CV+, where the validation molecules are trained on).
     """
 
     model: ScreeningModel
@@ -76,6 +81,7 @@ class TrainResult:
     rejects: list[Reject] = field(default_factory=list)
     n_missing_target: int = 0
     settings: dict[str, Any] = field(default_factory=dict)
+    validation: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """A JSON-serialisable summary (written as ``metrics.json``)."""
@@ -88,6 +94,7 @@ class TrainResult:
             "n_rejected": len(self.rejects),
             "n_missing_target": self.n_missing_target,
             "settings": self.settings,
+            "validation": self.validation,
         }
 
 
@@ -95,6 +102,47 @@ def _score(task: str, y: np.ndarray, pred: Prediction, level: float) -> dict[str
     if task == "classification":
         return classification_metrics(y, pred)
     return regression_metrics(y, pred, level=level)
+
+
+AUTO = {"auto": ("ensemble", "gnn", "gp"), "auto-classifier": ("classifier", "gnn-classifier")}
+
+
+def _auto(
+    smiles: Sequence[str], y: np.ndarray, model: str, options: dict[str, Any], **kw: Any
+) -> TrainResult:
+    """Train every candidate of ``AUTO[model]`` and keep the best on the validation part.
+
+    Each candidate gets the protocol's own split and fitting seed, so it is the very model that
+    ``train_and_evaluate`` with its name would make; the choice looks at the uncalibrated
+    validation metric only (RMSE, or ROC-AUC for classifiers), never at the test part.
+    """
+    say = kw.get("progress") or (lambda _: None)
+    if not isinstance(kw["seed"], int):  # one split for every candidate, even from a Generator or None
+        kw["seed"] = child_seeds(kw["seed"], 1)[0]
+    classifier = model == "auto-classifier"
+    key = "roc_auc" if classifier else "rmse"
+    results: dict[str, TrainResult] = {}
+    for name in AUTO[model]:
+        say(f"candidate {name}")
+        opts = {} if name == "gp" else {k: v for k, v in options.items() if k in ("n_members", "epochs")}
+        results[name] = train_and_evaluate(smiles, y, name, options=opts, **kw)
+    scores = {n: r.validation.get(key, float("nan")) for n, r in results.items()}
+    finite = {n: v for n, v in scores.items() if np.isfinite(v)}
+    if not finite:
+        raise ValidationError(
+            f"model {model!r} needs a validation part to choose on; give a validation fraction > 0"
+        )
+    best = (max if classifier else min)(finite, key=finite.__getitem__)
+    chosen = results[best]
+    chosen.settings = {
+        **chosen.settings,
+        "model": model,
+        "chosen": best,
+        "candidates": scores,
+        "chosen_by": key,
+    }
+    say(f"chose {best} (validation {key} {finite[best]:.3f})")
+    return chosen
 
 
 def train_and_evaluate(
@@ -124,7 +172,11 @@ def train_and_evaluate(
         Targets; NaN where unknown (a row is kept while any target is known).
     model : str
         ``ensemble``, ``gp``, ``classifier``, ``gnn`` or ``gnn-classifier`` (or any name in
-        ``screen_models``).
+        ``screen_models``); or ``auto`` / ``auto-classifier``: train ``ensemble``, ``gnn`` and
+        ``gp`` (``classifier`` and ``gnn-classifier``), each with its default features, and keep
+        the one with the best validation RMSE (ROC-AUC) before calibration. ``featurizer`` and
+        ``features`` cannot be given with them; of ``options`` only ``n_members`` and ``epochs``
+        are passed on.
     featurizer : Featurizer or GraphFeaturizer, optional
     options : dict, optional
         Estimator arguments.
@@ -147,6 +199,13 @@ def train_and_evaluate(
     progress : callable, optional
         Called with a short message before each step.
     """
+    if model in AUTO:
+        if featurizer is not None or features is not None:
+            raise ConfigError(f"model {model!r} gives each candidate its own features; drop the featurizer")
+        return _auto(
+            smiles, y, model, dict(options or {}), split=split, sizes=sizes, calibration=calibration,
+            level=level, targets=targets, lines=lines, seed=seed, n_boot=n_boot, progress=progress,
+        )  # fmt: skip
     say = progress or (lambda _: None)
     screening = ScreeningModel(model, featurizer, options)
     Y = np.asarray(y, dtype=np.float64)
@@ -185,7 +244,10 @@ def train_and_evaluate(
         cross_conformal=CV_FOLDS if cv_plus else None,
         level=level,
     )
+    validation: dict[str, float] = {}
     if len(parts.val) and not cv_plus:
+        raw = screening.predict_features(X[parts.val], calibrated=False)
+        validation = _score(screening.task, Yk[parts.val], raw, level)
         say(f"calibrating ({calibration}) on {len(parts.val):,} molecules")
         screening.calibrate([], Yk[parts.val], calibration, level, features=sub(parts.val))
     say(f"testing on {len(parts.test):,} molecules")
@@ -214,5 +276,5 @@ def train_and_evaluate(
     }
     return TrainResult(
         screening, parts, used, Yk, pred, metrics, intervals, baseline,
-        list(feats.rejects), int((~known).sum()), settings,
+        list(feats.rejects), int((~known).sum()), settings, validation,
     )  # fmt: skip

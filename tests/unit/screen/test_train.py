@@ -58,6 +58,27 @@ def test_cv_plus_protocol_trains_fold_models_and_saves_them(tmp_path, esol):
         ScreeningModel("gp").fit(smiles[:50], np.c_[y[:50], y[:50]], cross_conformal=3)
 
 
+def test_auto_keeps_the_candidate_best_on_validation(tmp_path, esol):
+    # model="auto" trains ensemble, gnn and gp on one split and keeps the lowest validation RMSE;
+    # the kept model is exactly the one its own name makes (same split and seeds)
+    smiles, y = esol["smiles"].tolist()[:200], esol["logS"].to_numpy()[:200]
+    opts = {"n_members": 2, "epochs": 3}
+    auto = train_and_evaluate(smiles, y, "auto", options=opts, split="random", seed=1, n_boot=0)
+    scores = auto.settings["candidates"]
+    assert set(scores) == {"ensemble", "gnn", "gp"} and auto.settings["chosen_by"] == "rmse"
+    assert auto.settings["chosen"] == min(scores, key=scores.get) == auto.model.model
+    alone = train_and_evaluate(smiles, y, auto.model.model, options=None if auto.model.model == "gp" else opts,
+                               split="random", seed=1, n_boot=0)  # fmt: skip
+    assert alone.metrics["rmse"] == pytest.approx(auto.metrics["rmse"])
+    assert alone.validation["rmse"] == pytest.approx(scores[auto.model.model])
+    write_model_card(tmp_path, auto, {"path": "x.csv", "sha256": "0" * 64})
+    assert "Chosen by" in (tmp_path / "model_card.md").read_text(encoding="utf-8")
+    from scientia.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="own features"):
+        train_and_evaluate(smiles, y, "auto", featurizer=Featurizer("morgan"))
+
+
 def test_classification_protocol(tmp_path, esol):
     # the classifier is scored by ROC-AUC / PR-AUC / ECE and its card has a reliability figure
     smiles = esol["smiles"].tolist()[:600]
