@@ -94,3 +94,24 @@ def test_an_expression_with_an_infinity_is_refused_with_a_value_error_and_not_fi
         compile_expr(x0 + sp.zoo * x0**2, 1)
     _, loss = fit_constants(sp.Float(2.0) * x0 + sp.zoo, np.ones((5, 1)), np.ones(5))
     assert math.isnan(loss)
+
+
+def test_refine_merges_redundant_constants_into_the_exact_law():
+    # AI Feynman I.18.4 as the engine returned it: three constants whose ratio is 1; refining
+    # pulls out the common factors and snaps what is left, giving (m1 r1 + m2 r2) / (m1 + m2)
+    from scientia.hypothesize.symbolic.front import refine
+    from scientia.hypothesize.symbolic.solution import is_symbolic_solution
+
+    m1, m2, r1, r2 = symbols_for(4)
+    found = (
+        0.110580961686148
+        * m1
+        * (0.683391538604256 * r1 - 0.683391538604256 * r2)
+        / (0.0755700935470347 * m1 + 0.0755700935470347 * m2)
+        + r2
+    )
+    X = np.random.default_rng(0).uniform(1, 5, (500, 4))
+    y = (X[:, 0] * X[:, 2] + X[:, 1] * X[:, 3]) / (X[:, 0] + X[:, 1])
+    expr, loss = refine(found, X, y)
+    assert not expr.atoms(sp.Float) and loss < 1e-20
+    assert is_symbolic_solution(expr, (m1 * r1 + m2 * r2) / (m1 + m2))

@@ -22,6 +22,7 @@ from scientia.hypothesize.symbolic.expressions import (
     fit_constants,
     fold_constants,
     mse,
+    round_floats,
     snap_constants,
 )
 
@@ -185,10 +186,18 @@ def refine(
         expr, loss = fit_constants(expr, X, y, method=method)
         if not math.isfinite(loss) or (check is not None and not check(expr)):
             return None
+        tol = 1e-10 * float(np.var(y))
         folded = fold_constants(expr, X)
         if folded != expr:
             cand, new = fit_constants(folded, X, y, method=method)
-            if new <= loss * (1 + 1e-4) + 1e-10 * float(np.var(y)) and (check is None or check(cand)):
+            if new <= loss * (1 + 1e-4) + tol and (check is None or check(cand)):
+                expr, loss = cand, new
+        # pull common numeric factors out of sums and products: c1*x*(c2*a - c2*b)/(c3*y + c3*z)
+        # becomes one constant times x*(a - b)/(y + z), which snapping can then recognise
+        merged = sp.factor_terms(round_floats(expr, 9))  # refitted constants differ in the last digits
+        if merged != expr and len(merged.atoms(sp.Float)) < len(expr.atoms(sp.Float)):
+            cand, new = fit_constants(merged, X, y, method=method)
+            if new <= loss * (1 + 1e-6) + tol and (check is None or check(cand)):
                 expr, loss = cand, new
         return snap_constants(expr, X, y, loss, accept=check)
     except (TypeError, ValueError, NameError, ZeroDivisionError, OverflowError):
