@@ -155,3 +155,30 @@ def test_input_errors(power_law):
 def test_engines_registry():
     # both built-in engines are registered by name
     assert {"gp", "operon"} <= set(engines.names())
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyoperon") is None, reason="pyoperon not installed")
+@pytest.mark.parametrize("fail_on", [{1}, {2, 3}, {1, 2, 3, 4, 5, 6}])
+def test_operon_search_survives_failed_increments(monkeypatch, fail_on):
+    """pyoperon raises ValueError when a front model is not finite on the training rows; the
+    search goes on from the last good increment instead of losing the whole run."""
+    from pyoperon.sklearn import SymbolicRegressor
+
+    from scientia.hypothesize.symbolic.engines import SearchProblem
+    from scientia.hypothesize.symbolic.operon_engine import OperonEngine
+
+    calls = {"n": 0}
+    real_fit = SymbolicRegressor.fit
+
+    def flaky_fit(self, X, y):
+        calls["n"] += 1
+        if calls["n"] in fail_on:
+            raise ValueError("Input contains NaN.")
+        return real_fit(self, X, y)
+
+    monkeypatch.setattr(SymbolicRegressor, "fit", flaky_fit)
+    x = np.linspace(1, 3, 200)[:, None]
+    problem = SearchProblem(x, 2.0 * x[:, 0] ** 2, ("add", "mul"), 10)
+    front = OperonEngine(population_size=50, chunk=5).search(problem, time_limit=60, generations=30, seed=0)
+    assert calls["n"] > max(fail_on)
+    assert front, "a front survives the failed increments"

@@ -28,6 +28,7 @@ from scientia.seeding import Seed, child_seeds, rng
 __all__ = ["OperonEngine", "operon_to_sympy"]
 
 _EXACT = 1e-9  # normalised MSE at which Operon's single-precision fit counts as exact
+_MAX_FAILURES = 50  # failed pyoperon increments (non-finite front models) tolerated in one search
 
 # our operator names -> Operon's symbol names
 _SYMBOLS = {
@@ -159,7 +160,7 @@ class OperonEngine:
         y = np.array(problem.y[rows], dtype=float, copy=True)
         names: dict[int, str] | None = None
         self._parsed: dict[str, sp.Expr | None] = {}
-        done_generations = increments = 0
+        done_generations = increments = failures = 0
         last_key: tuple = ()
         stale = 0
         var = float(np.var(y)) or 1.0
@@ -168,9 +169,18 @@ class OperonEngine:
                 reg.set_params(generations=min(self.chunk, generations - done_generations))
             reg.set_params(random_state=(base_seed + increments) % 2**63)  # fresh randomness each time
             increments += 1
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                reg.fit(X, y)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    reg.fit(X, y)
+            except ValueError:
+                # pyoperon's post-processing rejects a front model that is not finite on the
+                # training rows (a division by zero, say); the regressor keeps the population and
+                # front of its last good increment, so go on from there with fresh randomness
+                failures += 1
+                if clock() >= time_limit or failures > _MAX_FAILURES:
+                    break
+                continue
             done_generations += int(reg.stats_.get("generations", 0))
             if names is None:
                 names = {h: f"x{i}" for i, h in enumerate(reg.variables_)}
@@ -186,6 +196,8 @@ class OperonEngine:
             if done:
                 break
         self.generations_ = done_generations
+        if not hasattr(reg, "pareto_front_"):
+            return []
         return self._front(reg, names or {}, problem.n_features, final=True)
 
     def _front(self, reg: Any, names: dict[int, str], n_vars: int, final: bool = False) -> list[sp.Expr]:
