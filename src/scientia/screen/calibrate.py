@@ -208,6 +208,25 @@ def calibrator_from_dict(data: dict[str, Any] | None) -> ConformalCalibrator | I
     raise ConfigError(f"unknown calibration kind {kind!r}; expected conformal or isotonic")
 
 
+def _group_folds(groups: np.ndarray, n_folds: int, seed: Seed) -> np.ndarray:
+    """Fold of each row with whole groups kept together: groups in random order, each to the
+    fold with the fewest rows so far (folds stay near equal in size)."""
+    if len(groups) == 0:
+        return np.zeros(0, dtype=int)
+    labels, inverse = np.unique(groups.astype(str), return_inverse=True)
+    if len(labels) < n_folds:
+        raise ValidationError(f"{len(labels)} groups cannot be split into {n_folds} folds")
+    counts = np.bincount(inverse)
+    fold_of_group = np.empty(len(labels), dtype=int)
+    sizes = np.zeros(n_folds, dtype=int)
+    order = rng(seed).permutation(len(labels))
+    for g in order[np.argsort(-counts[order], kind="stable")]:  # big groups first, ties at random
+        k = int(np.argmin(sizes))
+        fold_of_group[g] = k
+        sizes[k] += counts[g]
+    return fold_of_group[inverse]
+
+
 class CrossConformalRegressor:
     """CV+ intervals around any regressor that returns a ``Prediction`` (one outcome).
 
@@ -239,14 +258,24 @@ class CrossConformalRegressor:
         self.n_folds = n_folds
         self.level = level
 
-    def fit(self, X: Any, y: np.ndarray, seed: Seed = None) -> CrossConformalRegressor:
-        """Fit the ``K`` fold models and collect out-of-fold scores."""
+    def fit(
+        self, X: Any, y: np.ndarray, seed: Seed = None, groups: np.ndarray | None = None
+    ) -> CrossConformalRegressor:
+        """Fit the ``K`` fold models and collect out-of-fold scores.
+
+        ``groups`` (one label per molecule, e.g. its scaffold) keeps every group within one fold,
+        so that the out-of-fold residuals are those of unseen groups: what a scaffold- or
+        cluster-split test part, and a screen of new chemistry, asks of the intervals.
+        """
         y = np.asarray(y, dtype=np.float64).reshape(-1)
         n = len(y)
         if n < self.n_folds:
             raise ValidationError(f"{n} molecules cannot be split into {self.n_folds} folds")
         s_split, *s_models = child_seeds(seed, self.n_folds + 1)
-        self.fold_ = rng(s_split).permutation(np.arange(n) % self.n_folds)
+        if groups is None:
+            self.fold_ = rng(s_split).permutation(np.arange(n) % self.n_folds)
+        else:
+            self.fold_ = _group_folds(np.asarray(groups), self.n_folds, s_split)
         self.scores_ = np.empty(n)
         self.models_ = []
         for k in range(self.n_folds):

@@ -268,7 +268,9 @@ def _uncertainty(result: TrainResult) -> str:
     if cal == "cv+" and model.cross_conformal_:
         return (
             f"CV+ (cross-conformal): {model.cross_conformal_['n_folds']} models of this kind, each fitted "
-            "without one fold of the training and validation molecules; mean = their average, and "
+            "without one fold of the training and validation molecules"
+            + (" (folds keep whole scaffolds or clusters)" if model.cross_conformal_.get("grouped") else "")
+            + "; mean = their average, and "
             f"mean ± std·z has the width of the CV+ {result.settings['level']:.0%} interval computed "
             f"from every molecule's out-of-fold residual ({base})."
         )

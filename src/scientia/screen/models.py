@@ -214,6 +214,7 @@ class ScreeningModel:
         features: Features | None = None,
         cross_conformal: int | None = None,
         level: float = 0.9,
+        groups: Sequence[object] | None = None,
     ) -> ScreeningModel:
         """Featurize and fit; unreadable SMILES are skipped and kept in ``rejects_``.
 
@@ -233,6 +234,9 @@ class ScreeningModel:
             Regression with one target only.
         level : float
             The CV+ interval level.
+        groups : sequence, length n, optional
+            CV+ only: a group label per molecule (its scaffold or cluster); whole groups stay in
+            one fold, so the intervals are calibrated on residuals of unseen groups.
         """
         Y = np.asarray(y, dtype=np.float64)
         Y = Y[:, None] if Y.ndim == 1 else Y
@@ -248,9 +252,18 @@ class ScreeningModel:
                     "cross-conformal (cv+) calibration is for regression with one target; "
                     "train one model per target"
                 )
-            self.cross_conformal_ = {"n_folds": int(cross_conformal), "level": float(level)}
+            self.cross_conformal_ = {
+                "n_folds": int(cross_conformal),
+                "level": float(level),
+                "grouped": groups is not None,
+            }
             cv = CrossConformalRegressor(self._make, cross_conformal, level)
-            self.estimator_: Any = cv.fit(feats.X, Y[feats.rows, 0], seed=seed)
+            g = None
+            if groups is not None:
+                if len(groups) != len(smiles):
+                    raise ValidationError(f"{len(smiles)} SMILES but {len(groups)} group labels")
+                g = np.asarray(list(groups), dtype=object)[feats.rows]
+            self.estimator_: Any = cv.fit(feats.X, Y[feats.rows, 0], seed=seed, groups=g)
         else:
             self.estimator_ = self._make().fit(feats.X, Y[feats.rows], seed=seed)
         self.rejects_ = list(feats.rejects)
@@ -387,7 +400,9 @@ class ScreeningModel:
         _warn_versions(config.get("versions", {}))
         state = torch.load(path / "state.pt", weights_only=True)
         cv = config.get("cross_conformal")
-        estimator = CrossConformalRegressor(model._make, **cv) if cv else model._make()
+        estimator = (
+            CrossConformalRegressor(model._make, cv["n_folds"], cv["level"]) if cv else model._make()
+        )
         model.estimator_ = estimator.load_state_dict(state)
         model.cross_conformal_ = cv
         model.targets_ = list(config["targets"])

@@ -36,12 +36,14 @@ SPLITS = ("random", "scaffold", "cluster")
 
 @dataclass(frozen=True)
 class Split:
-    """Row indices of the three parts (disjoint, together every row)."""
+    """Row indices of the three parts (disjoint, together every row); for group splits, the
+    group (scaffold or cluster) of every row, which no two parts share."""
 
     train: np.ndarray
     val: np.ndarray
     test: np.ndarray
     kind: str = "random"
+    groups: np.ndarray | None = None
 
     def sizes(self) -> dict[str, int]:
         """Number of molecules in each part."""
@@ -121,7 +123,7 @@ def _group_split(groups: Sequence[object], sizes: tuple[float, float, float], se
             val += s
         else:
             test += s
-    return Split(np.sort(train), np.sort(val), np.sort(test), kind)
+    return Split(np.sort(train), np.sort(val), np.sort(test), kind, np.asarray(groups, dtype=object))
 
 
 def split_molecules(

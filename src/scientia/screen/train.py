@@ -9,7 +9,8 @@ The protocol, recorded in the model's ``model.json`` and its model card:
 3. fit on the training part; calibrate on the validation part (split conformal by default).
    With ``calibration="cv+"`` the validation part joins the training part instead: ``K = 5``
    models, each fitted without one fold, give CV+ intervals calibrated on every one of those
-   molecules (five times the fitting cost);
+   molecules (five times the fitting cost). With a scaffold or cluster split the folds keep
+   whole scaffolds (clusters), so the intervals are calibrated on unseen-scaffold errors;
 4. score the calibrated model on the test part — accuracy, calibration and 95% bootstrap
    intervals — next to the training-mean predictor (regression) or the base rate
    (classification), so a reader sees what the model adds.
@@ -243,6 +244,7 @@ def train_and_evaluate(
         features=sub(fit_rows),
         cross_conformal=CV_FOLDS if cv_plus else None,
         level=level,
+        groups=parts.groups[fit_rows] if cv_plus and parts.groups is not None else None,
     )
     validation: dict[str, float] = {}
     if len(parts.val) and not cv_plus:

@@ -105,3 +105,19 @@ def test_cv_plus_covers_held_out_data():
     assert 0.86 <= coverage <= 0.95
     pred = model.predict(Xt)
     assert pred.mean.shape == (2000, 1) and np.all(pred.std > 0)
+
+
+def test_cv_plus_group_folds_keep_groups_whole_and_balanced():
+    gen = np.random.default_rng(3)
+    groups = gen.integers(0, 40, size=400)
+    X = gen.normal(size=(400, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + gen.normal(size=400)
+    model = CrossConformalRegressor(_Ridge, n_folds=5).fit(X, y, seed=0, groups=groups)
+    folds = model.fold_
+    assert all(len(set(folds[groups == g])) == 1 for g in set(groups))
+    sizes = np.bincount(folds, minlength=5)
+    assert sizes.min() > 0.7 * sizes.max()
+    again = CrossConformalRegressor(_Ridge, n_folds=5).fit(X, y, seed=0, groups=groups)
+    assert np.array_equal(folds, again.fold_)
+    with pytest.raises(ValidationError, match="3 groups"):
+        CrossConformalRegressor(_Ridge, n_folds=5).fit(X[:30], y[:30], groups=np.arange(30) % 3)

@@ -43,7 +43,8 @@ def test_cv_plus_protocol_trains_fold_models_and_saves_them(tmp_path, esol):
     y = esol["logS"].to_numpy()[:300]
     result = train_and_evaluate(smiles, y, "gp", split="random", seed=0, n_boot=0, calibration="cv+")
     model = result.model
-    assert model.calibrator_ is None and model.cross_conformal_ == {"n_folds": 5, "level": 0.9}
+    assert model.calibrator_ is None
+    assert model.cross_conformal_ == {"n_folds": 5, "level": 0.9, "grouped": False}
     assert len(model.estimator_.models_) == 5
     sizes = result.split.sizes()
     assert len(model.estimator_.scores_) == sizes["train"] + sizes["val"]
@@ -96,3 +97,18 @@ def test_too_few_molecules_is_an_error():
     # ten readable molecules with targets are the least the protocol accepts
     with pytest.raises(ValidationError, match="at least 10"):
         train_and_evaluate(["CCO"] * 5, np.zeros(5), "gp")
+
+
+def test_cv_plus_folds_keep_scaffolds_together_on_a_scaffold_split(esol):
+    # with a scaffold split, CV+ residuals must be those of unseen scaffolds: no scaffold in two folds
+    from scientia.screen.splits import bemis_murcko
+
+    smiles = esol["smiles"].tolist()[:300]
+    y = esol["logS"].to_numpy()[:300]
+    result = train_and_evaluate(smiles, y, "gp", split="scaffold", seed=0, n_boot=0, calibration="cv+")
+    assert result.model.cross_conformal_["grouped"] is True
+    fit_rows = np.concatenate([result.split.train, result.split.val])  # the order fit saw
+    scaf = np.asarray(bemis_murcko([smiles[i] for i in fit_rows]), dtype=object)
+    folds = result.model.estimator_.fold_
+    assert all(len(set(folds[scaf == s])) == 1 for s in set(scaf))
+    assert len(set(folds)) == 5
