@@ -400,9 +400,7 @@ class ScreeningModel:
         _warn_versions(config.get("versions", {}))
         state = torch.load(path / "state.pt", weights_only=True)
         cv = config.get("cross_conformal")
-        estimator = (
-            CrossConformalRegressor(model._make, cv["n_folds"], cv["level"]) if cv else model._make()
-        )
+        estimator = CrossConformalRegressor(model._make, cv["n_folds"], cv["level"]) if cv else model._make()
         model.estimator_ = estimator.load_state_dict(state)
         model.cross_conformal_ = cv
         model.targets_ = list(config["targets"])
