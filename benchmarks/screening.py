@@ -474,7 +474,7 @@ def paired(ours: dict, peer: dict, key: str) -> dict:
 def evaluate_target(runs: dict, seeds: int, ours: str = OURS) -> dict:
     """The issue's target from run records ``runs[(data, split, method)] = {seed: record}``.
 
-    Per regression set (random split): "passed" when the mean RMSE of ``ensemble`` over paired
+    Per regression set (random split): "passed" when the mean RMSE of ``ours`` over paired
     seeds is <= Chemprop's, "failed" when above, "not measured" without a pair. Overall: passed
     when 2 of the 3 sets pass, failed when 2 can no longer pass, else not measured.
     """
@@ -501,7 +501,7 @@ def evaluate_target(runs: dict, seeds: int, ours: str = OURS) -> dict:
 
 
 def evaluate_calibration(runs: dict, seeds: int, ours: str = OURS) -> dict:
-    """The calibration target: for the default model on every regression set and on the random and
+    """The calibration target: for ``ours`` on every regression set and on the random and
     scaffold splits, mean 90%-interval coverage over seeds within [0.88, 0.92] and mean
     miscalibration area <= 0.05. "not measured" while a (set, split) has no run."""
     lo, hi = COVERAGE_RANGE

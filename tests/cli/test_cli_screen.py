@@ -116,6 +116,10 @@ def test_predict_whole_table_to_parquet(cli, tmp_path, trained):
             ["--target", "logS", "--model", "auto", "--features", "morgan"],
             ["own features", "drop --features"],
         ),
+        (
+            ["--target", "logS", "--model", "auto", "--calibration", "cv+"],
+            ["chooses on the validation part", "conformal"],
+        ),
     ],
 )
 def test_train_refuses_bad_input(cli, tmp_path, user_error, args, fragments):

@@ -129,10 +129,8 @@ def _auto(
         results[name] = train_and_evaluate(smiles, y, name, options=opts, **kw)
     scores = {n: r.validation.get(key, float("nan")) for n, r in results.items()}
     finite = {n: v for n, v in scores.items() if np.isfinite(v)}
-    if not finite:
-        raise ValidationError(
-            f"model {model!r} needs a validation part to choose on; give a validation fraction > 0"
-        )
+    if not finite:  # e.g. a validation part with one class only
+        raise ValidationError(f"no {key} on the validation part for any candidate of {model!r}")
     best = (max if classifier else min)(finite, key=finite.__getitem__)
     chosen = results[best]
     chosen.settings = {
@@ -203,6 +201,12 @@ def train_and_evaluate(
     if model in AUTO:
         if featurizer is not None or features is not None:
             raise ConfigError(f"model {model!r} gives each candidate its own features; drop the featurizer")
+        if (len(sizes) == 3 and sizes[1] <= 0) or (model == "auto" and calibration == "cv+"):
+            # checked before minutes of training: the choice needs molecules nobody trained on
+            raise ConfigError(
+                f"model {model!r} chooses on the validation part, so it needs a validation fraction "
+                "> 0 and cannot use calibration 'cv+' (which trains on that part); use 'conformal'"
+            )
         return _auto(
             smiles, y, model, dict(options or {}), split=split, sizes=sizes, calibration=calibration,
             level=level, targets=targets, lines=lines, seed=seed, n_boot=n_boot, progress=progress,
